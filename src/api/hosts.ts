@@ -1,0 +1,80 @@
+/** Request and response schemas of the host routes (`/v1/hosts…`). */
+import { t, type Static } from "elysia";
+import { Attempt, Capability, Id, LIMITS, strict } from "./common";
+import { Job } from "./jobs";
+
+export const HOST_STATES = ["active", "draining", "lost"] as const;
+export type HostState = (typeof HOST_STATES)[number];
+
+export const RegisterHostBody = t.Object(
+  {
+    /** A host that kept its id from an earlier run re-registers as the same host. */
+    hostId: t.Optional(Id),
+    name: t.String({ minLength: 1, maxLength: 200 }),
+    capabilities: t.Array(Capability, { maxItems: LIMITS.requirements }),
+    slots: t.Integer({ minimum: 1, maximum: 1_024 }),
+    version: t.String({ minLength: 1, maxLength: 64 }),
+  },
+  strict,
+);
+export type RegisterHostBody = Static<typeof RegisterHostBody>;
+
+export const Host = t.Object({
+  id: t.String(),
+  name: t.String(),
+  capabilities: t.Array(t.String()),
+  slots: t.Integer(),
+  version: t.String(),
+  state: t.Union(HOST_STATES.map((state) => t.Literal(state))),
+  registeredAt: t.Integer(),
+  lastHeartbeatAt: t.Integer(),
+  runningJobs: t.Integer(),
+});
+export type Host = Static<typeof Host>;
+
+export const RegisterHostResponse = t.Object({
+  host: Host,
+  leaseMs: t.Integer(),
+  heartbeatMs: t.Integer(),
+  claimWaitMs: t.Integer(),
+});
+export type RegisterHostResponse = Static<typeof RegisterHostResponse>;
+
+export const LeaseRef = t.Object({ jobId: Id, attempt: Attempt }, strict);
+export type LeaseRef = Static<typeof LeaseRef>;
+
+export const HeartbeatBody = t.Object(
+  { running: t.Optional(t.Array(LeaseRef, { maxItems: 1_024 })) },
+  strict,
+);
+export type HeartbeatBody = Static<typeof HeartbeatBody>;
+
+export const HeartbeatResponse = t.Object({
+  host: Host,
+  /** Leases renewed by this heartbeat, with their new expiry. */
+  renewed: t.Array(t.Object({ jobId: t.String(), attempt: t.Integer(), leaseExpiresAt: t.Integer() })),
+  /** Jobs whose submitter asked to cancel them: stop them and complete with status "cancelled". */
+  cancel: t.Array(LeaseRef),
+  /** Leases this host no longer holds (expired, or given to another attempt): stop those jobs. */
+  lost: t.Array(LeaseRef),
+  /** True when the host was asked to drain: stop claiming, finish running jobs, exit. */
+  drain: t.Boolean(),
+});
+export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
+
+export const ClaimBody = t.Object(
+  {
+    /** Free slots on the host: the most jobs this claim may return. */
+    slots: t.Integer({ minimum: 1, maximum: 1_024 }),
+    /** Long-poll: wait up to this long for a matching job (capped by the coordinator). */
+    waitMs: t.Optional(t.Integer({ minimum: 0, maximum: 300_000 })),
+  },
+  strict,
+);
+export type ClaimBody = Static<typeof ClaimBody>;
+
+export const ClaimResponse = t.Object({ jobs: t.Array(Job) });
+export type ClaimResponse = Static<typeof ClaimResponse>;
+
+export const HostList = t.Object({ hosts: t.Array(Host) });
+export type HostList = Static<typeof HostList>;

@@ -1,0 +1,5 @@
+/** Every request/response schema of the HTTP API; the server and the client both import from here. */
+export * from "./common";
+export * from "./hosts";
+export * from "./jobs";
+export * from "./state";

@@ -1,0 +1,165 @@
+/** Request and response schemas of the job routes (`/v1/jobs…`). */
+import { t, type Static } from "elysia";
+import { Attempt, Capability, Id, LIMITS, strict } from "./common";
+
+export const JobKind = t.Union([t.Literal("shell"), t.Literal("openclaw")]);
+export type JobKind = Static<typeof JobKind>;
+
+export const JOB_STATES = ["queued", "leased", "succeeded", "failed", "cancelled", "dead"] as const;
+export const JobState = t.Union(JOB_STATES.map((state) => t.Literal(state)));
+export type JobState = (typeof JOB_STATES)[number];
+export const TERMINAL_JOB_STATES: ReadonlySet<JobState> = new Set(["succeeded", "failed", "cancelled", "dead"]);
+
+const EnvName = t.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]{0,127}$" });
+
+/** What to run. `shell` runs `command args…`; `openclaw` runs the host's OpenClaw CLI. */
+export const JobSpec = t.Object(
+  {
+    kind: JobKind,
+    command: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.commandLength })),
+    args: t.Optional(t.Array(t.String({ maxLength: LIMITS.argLength }), { maxItems: LIMITS.args })),
+    env: t.Optional(t.Record(EnvName, t.String({ maxLength: LIMITS.envValueLength }), { maxProperties: LIMITS.envEntries })),
+    cwd: t.Optional(t.String({ minLength: 1, maxLength: 4_096 })),
+    /** OpenClaw agent form: runs `openclaw agent exec <message> --json …` and keeps the envelope. */
+    message: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.messageLength })),
+    model: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+    thinking: t.Optional(t.String({ minLength: 1, maxLength: 32 })),
+    agent: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+  },
+  strict,
+);
+export type JobSpec = Static<typeof JobSpec>;
+
+export const EnqueueBody = t.Composite(
+  [
+    JobSpec,
+    t.Object({
+      id: t.Optional(Id),
+      requires: t.Optional(t.Array(Capability, { maxItems: LIMITS.requirements })),
+      priority: t.Optional(t.Integer({ minimum: -1_000, maximum: 1_000 })),
+      timeoutMs: t.Optional(t.Integer({ minimum: 100, maximum: 7 * 86_400_000 })),
+      maxAttempts: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+      retryOnFailure: t.Optional(t.Boolean()),
+      backoffMs: t.Optional(t.Integer({ minimum: 0, maximum: 3_600_000 })),
+    }),
+  ],
+  strict,
+);
+export type EnqueueBody = Static<typeof EnqueueBody>;
+
+export const JobResult = t.Object({
+  exitCode: t.Union([t.Integer(), t.Null()]),
+  signal: t.Union([t.String(), t.Null()]),
+  durationMs: t.Integer({ minimum: 0 }),
+  /** Why the run ended when it was not a plain exit: timeout, cancelled, not_allowed, spawn_failed, lease_lost… */
+  reason: t.Optional(t.String({ maxLength: 200 })),
+  message: t.Optional(t.String({ maxLength: 4_096 })),
+  stdoutTail: t.Optional(t.String({ maxLength: LIMITS.outputChunkBytes })),
+  stderrTail: t.Optional(t.String({ maxLength: LIMITS.outputChunkBytes })),
+  truncated: t.Optional(t.Boolean()),
+  /** Structured result, e.g. the OpenClaw JSON envelope (`ok`, `status`, `final`, `usage`…). */
+  openclaw: t.Optional(t.Record(t.String(), t.Unknown())),
+});
+export type JobResult = Static<typeof JobResult>;
+
+export const Job = t.Object({
+  id: t.String(),
+  kind: JobKind,
+  state: JobState,
+  spec: JobSpec,
+  requires: t.Array(t.String()),
+  priority: t.Integer(),
+  timeoutMs: t.Union([t.Integer(), t.Null()]),
+  attempt: t.Integer({ description: "number of the current or last lease; the fencing token" }),
+  maxAttempts: t.Integer(),
+  retryOnFailure: t.Boolean(),
+  backoffMs: t.Integer(),
+  hostId: t.Union([t.String(), t.Null()]),
+  leaseExpiresAt: t.Union([t.Integer(), t.Null()]),
+  availableAt: t.Integer(),
+  cancelRequestedAt: t.Union([t.Integer(), t.Null()]),
+  createdAt: t.Integer({ description: "milliseconds since the Unix epoch, as are all *At fields" }),
+  updatedAt: t.Integer(),
+  finishedAt: t.Union([t.Integer(), t.Null()]),
+  result: t.Union([JobResult, t.Null()]),
+  lastError: t.Union([t.String(), t.Null()]),
+  outputBytes: t.Integer(),
+  outputTruncated: t.Boolean(),
+});
+export type Job = Static<typeof Job>;
+
+export const ListJobsQuery = t.Object(
+  {
+    state: t.Optional(JobState),
+    limit: t.Optional(t.Numeric({ minimum: 1, maximum: LIMITS.pageSize })),
+    cursor: t.Optional(t.String({ pattern: "^[0-9]{1,18}$", description: "nextCursor of the previous page" })),
+  },
+  strict,
+);
+export type ListJobsQuery = Static<typeof ListJobsQuery>;
+
+export const JobList = t.Object({ jobs: t.Array(Job), nextCursor: t.Union([t.String(), t.Null()]) });
+export type JobList = Static<typeof JobList>;
+
+/** Fencing: every host write about a job names the lease it holds. */
+const Lease = { hostId: Id, attempt: Attempt };
+
+export const RenewBody = t.Object(Lease, strict);
+export type RenewBody = Static<typeof RenewBody>;
+export const RenewResponse = t.Object({ jobId: t.String(), attempt: t.Integer(), leaseExpiresAt: t.Integer() });
+export type RenewResponse = Static<typeof RenewResponse>;
+
+export const CompleteBody = t.Object(
+  {
+    ...Lease,
+    status: t.Union([t.Literal("succeeded"), t.Literal("failed"), t.Literal("cancelled")]),
+    result: JobResult,
+  },
+  strict,
+);
+export type CompleteBody = Static<typeof CompleteBody>;
+
+export const OutputStream = t.Union([t.Literal("stdout"), t.Literal("stderr"), t.Literal("system")]);
+export type OutputStream = Static<typeof OutputStream>;
+
+export const OutputChunkInput = t.Object(
+  { stream: OutputStream, data: t.String({ maxLength: LIMITS.outputChunkBytes }) },
+  strict,
+);
+export const AppendOutputBody = t.Object(
+  { ...Lease, chunks: t.Array(OutputChunkInput, { minItems: 1, maxItems: LIMITS.outputChunksPerRequest }) },
+  strict,
+);
+export type AppendOutputBody = Static<typeof AppendOutputBody>;
+export const AppendOutputResponse = t.Object({ accepted: t.Integer(), truncated: t.Boolean() });
+export type AppendOutputResponse = Static<typeof AppendOutputResponse>;
+
+export const OutputChunk = t.Object({
+  seq: t.Integer(),
+  attempt: t.Integer(),
+  stream: OutputStream,
+  data: t.String(),
+  at: t.Integer(),
+});
+export type OutputChunk = Static<typeof OutputChunk>;
+
+export const OutputQuery = t.Object(
+  {
+    after: t.Optional(t.Numeric({ minimum: 0, description: "return chunks with seq greater than this" })),
+    waitMs: t.Optional(t.Numeric({ minimum: 0, maximum: 60_000, description: "long-poll until new output or a state change" })),
+    limit: t.Optional(t.Numeric({ minimum: 1, maximum: LIMITS.pageSize })),
+  },
+  strict,
+);
+export type OutputQuery = Static<typeof OutputQuery>;
+
+export const OutputPage = t.Object({
+  job: Job,
+  chunks: t.Array(OutputChunk),
+  /** Pass as `after` to continue. */
+  lastSeq: t.Integer(),
+});
+export type OutputPage = Static<typeof OutputPage>;
+
+export const CancelBody = t.Object({ reason: t.Optional(t.String({ maxLength: 500 })) }, strict);
+export type CancelBody = Static<typeof CancelBody>;

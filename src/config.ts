@@ -1,0 +1,210 @@
+/**
+ * Every SKYCLAW_* variable, parsed and validated in one place.
+ *
+ * Nothing else in the code base reads `process.env`: the coordinator, the host and the client
+ * each get a typed config object from here, so a bad value is one clear start-up error naming
+ * the variable instead of a NaN discovered an hour later.
+ */
+import { hostname } from "node:os";
+import { join } from "node:path";
+
+export type Env = Record<string, string | undefined>;
+
+/** A bad environment value; `variable` names the culprit so the message can say so. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `expected a whole number, got "${value}"`);
+  const parsed = Number(value);
+  if (parsed < min || parsed > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${parsed}`);
+  return parsed;
+}
+
+function list(env: Env, name: string): string[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  return [...new Set(value.split(",").map((item) => item.trim()).filter((item) => item !== ""))];
+}
+
+function httpUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${value}" is not a URL (expected e.g. http://127.0.0.1:8787)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(name, `"${value}" must use http:// or https://`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
+
+const CAPABILITY_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function capabilities(env: Env, name: string, fallback: string[]): string[] {
+  const values = raw(env, name) === undefined ? fallback : list(env, name);
+  for (const value of values) {
+    if (!CAPABILITY_PATTERN.test(value)) {
+      throw new ConfigError(name, `"${value}" is not a capability name (lowercase letters, digits, . _ -)`);
+    }
+  }
+  return values;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared timing: the coordinator and its hosts must agree on these, so both read them here.
+
+export interface Timings {
+  /** How long a claim's lease lasts without renewal. */
+  leaseMs: number;
+  /** How often a host heartbeats (and so renews its leases). Must be well under `leaseMs`. */
+  heartbeatMs: number;
+  /** A host silent for this long is marked lost. */
+  hostTimeoutMs: number;
+  /** Longest a claim long-poll waits for a job before returning empty. */
+  claimWaitMs: number;
+}
+
+function timings(env: Env): Timings {
+  const leaseMs = integer(env, "SKYCLAW_LEASE_MS", 30_000, 100, 86_400_000);
+  const heartbeatMs = integer(env, "SKYCLAW_HEARTBEAT_MS", Math.min(5_000, Math.floor(leaseMs / 3)), 10, 3_600_000);
+  if (heartbeatMs * 2 > leaseMs) {
+    throw new ConfigError("SKYCLAW_HEARTBEAT_MS", `must be at most half of SKYCLAW_LEASE_MS (${leaseMs}), got ${heartbeatMs}`);
+  }
+  const hostTimeoutMs = integer(env, "SKYCLAW_HOST_TIMEOUT_MS", leaseMs, heartbeatMs * 2, 86_400_000);
+  const claimWaitMs = integer(env, "SKYCLAW_CLAIM_WAIT_MS", 20_000, 0, 300_000);
+  return { leaseMs, heartbeatMs, hostTimeoutMs, claimWaitMs };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface CoordinatorConfig {
+  nodeId: string;
+  host: string;
+  port: number;
+  dbPath: string;
+  token: string | undefined;
+  peerUrls: string[];
+  minReplications: number;
+  timings: Timings;
+  /** How long an idempotency record is honoured. */
+  idempotencyTtlMs: number;
+  maxBodyBytes: number;
+  /** Per-job stored output cap (head + tail), enforced again on the coordinator. */
+  maxOutputBytes: number;
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || host.startsWith("127.");
+}
+
+export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig {
+  const host = raw(env, "SKYCLAW_COORDINATOR_HOST") ?? "127.0.0.1";
+  const token = raw(env, "SKYCLAW_TOKEN");
+  if (!isLoopback(host) && token === undefined) {
+    throw new ConfigError(
+      "SKYCLAW_TOKEN",
+      `must be set when SKYCLAW_COORDINATOR_HOST is "${host}" (not loopback): anyone who can reach the port could run commands on your hosts`,
+    );
+  }
+  const peerUrls = list(env, "SKYCLAW_PEER_URLS").map((url) => httpUrl("SKYCLAW_PEER_URLS", url));
+  const clusterSize = peerUrls.length + 1;
+  const explicitMin = raw(env, "SKYCLAW_MIN_REPLICATIONS") !== undefined;
+  const minReplications = integer(env, "SKYCLAW_MIN_REPLICATIONS", 2, 1, 100);
+  if (explicitMin && minReplications > clusterSize) {
+    throw new ConfigError(
+      "SKYCLAW_MIN_REPLICATIONS",
+      `is ${minReplications} but the cluster has ${clusterSize} node(s) (this one plus SKYCLAW_PEER_URLS); no write could ever be acknowledged`,
+    );
+  }
+  return {
+    nodeId: raw(env, "SKYCLAW_COORDINATOR_NODE_ID") ?? "node-1",
+    host,
+    port: integer(env, "SKYCLAW_COORDINATOR_PORT", 8787, 0, 65_535),
+    dbPath: raw(env, "SKYCLAW_DB_PATH") ?? join(".skyclaw", "coordinator.db"),
+    token,
+    peerUrls,
+    // The default (2) is capped at the cluster size so that a cluster of one can acknowledge writes.
+    minReplications: Math.min(minReplications, clusterSize),
+    timings: timings(env),
+    idempotencyTtlMs: integer(env, "SKYCLAW_IDEMPOTENCY_TTL_MS", 24 * 3_600_000, 1_000, 30 * 24 * 3_600_000),
+    maxBodyBytes: integer(env, "SKYCLAW_MAX_BODY_BYTES", 1_048_576, 1_024, 64 * 1_048_576),
+    maxOutputBytes: maxOutputBytes(env),
+  };
+}
+
+function maxOutputBytes(env: Env): number {
+  return integer(env, "SKYCLAW_MAX_OUTPUT_BYTES", 1_048_576, 1_024, 1_073_741_824);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ClientConfig {
+  /** Coordinators to try, in order; the client fails over along this list. */
+  coordinatorUrls: string[];
+  token: string | undefined;
+  requestTimeoutMs: number;
+}
+
+export function loadClientConfig(env: Env = process.env): ClientConfig {
+  const urls = [...list(env, "SKYCLAW_COORDINATOR_URLS"), ...list(env, "SKYCLAW_COORDINATOR_URL")].map((url) =>
+    httpUrl(raw(env, "SKYCLAW_COORDINATOR_URLS") ? "SKYCLAW_COORDINATOR_URLS" : "SKYCLAW_COORDINATOR_URL", url),
+  );
+  const port = integer(env, "SKYCLAW_COORDINATOR_PORT", 8787, 1, 65_535);
+  return {
+    coordinatorUrls: urls.length > 0 ? [...new Set(urls)] : [`http://127.0.0.1:${port}`],
+    token: raw(env, "SKYCLAW_TOKEN"),
+    requestTimeoutMs: integer(env, "SKYCLAW_REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface HostConfig {
+  client: ClientConfig;
+  name: string;
+  capabilities: string[];
+  maxParallel: number;
+  allowedCommands: string[];
+  openclawCommand: string;
+  stateDir: string;
+  maxOutputBytes: number;
+  timings: Timings;
+  /** Used when a job names no timeout. */
+  defaultJobTimeoutMs: number;
+  /** Between SIGTERM and SIGKILL when a job is stopped. */
+  killGraceMs: number;
+}
+
+export function loadHostConfig(env: Env = process.env): HostConfig {
+  return {
+    client: loadClientConfig(env),
+    name: raw(env, "SKYCLAW_HOST_NAME") ?? hostname(),
+    capabilities: capabilities(env, "SKYCLAW_CAPABILITIES", ["shell"]),
+    maxParallel: integer(env, "SKYCLAW_MAX_PARALLEL", 1, 1, 1_024),
+    allowedCommands: list(env, "SKYCLAW_ALLOWED_COMMANDS"),
+    openclawCommand: raw(env, "SKYCLAW_OPENCLAW_COMMAND") ?? "openclaw",
+    stateDir: raw(env, "SKYCLAW_HOST_STATE_DIR") ?? join(".skyclaw", "host"),
+    maxOutputBytes: maxOutputBytes(env),
+    timings: timings(env),
+    defaultJobTimeoutMs: integer(env, "SKYCLAW_JOB_TIMEOUT_MS", 3_600_000, 100, 7 * 86_400_000),
+    killGraceMs: integer(env, "SKYCLAW_KILL_GRACE_MS", 5_000, 0, 600_000),
+  };
+}

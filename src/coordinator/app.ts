@@ -1,0 +1,60 @@
+/**
+ * The coordinator's HTTP app: auth first, then validated routes, and one error hook that turns
+ * every failure into `{error, field?, message}`. No input produces a 5xx: a 500 means a bug.
+ */
+import { Elysia } from "elysia";
+import { needsToken, requestToken, tokenMatches } from "./auth";
+import { HttpError, validationErrorBody } from "./http-errors";
+import type { CoordinatorNode } from "./node";
+import { hostRoutes } from "./routes/hosts";
+import { jobRoutes } from "./routes/jobs";
+import { systemRoutes } from "./routes/system";
+
+export function createApp(node: CoordinatorNode) {
+  const { token, maxBodyBytes } = node.config;
+  return new Elysia({ normalize: false })
+    .onRequest(({ request, set }) => {
+      // Bun refuses larger bodies itself, but with an empty 413; answer in our shape when we can tell.
+      if (Number(request.headers.get("content-length") ?? 0) > maxBodyBytes) {
+        set.status = 413;
+        return { error: "body_too_large", message: `request body is over the ${maxBodyBytes}-byte limit (SKYCLAW_MAX_BODY_BYTES)` };
+      }
+      if (token === undefined || !needsToken(new URL(request.url).pathname)) return;
+      if (tokenMatches(token, requestToken(request.headers))) return;
+      set.status = 401;
+      return { error: "unauthorized", message: "missing or wrong token: send it in the x-skyclaw-token header" };
+    })
+    .onError(({ code, error, set, request }) => {
+      if (error instanceof HttpError) {
+        set.status = error.status;
+        return error.body;
+      }
+      switch (code) {
+        case "VALIDATION":
+          set.status = 400;
+          return validationErrorBody(error.type, error.all);
+        case "PARSE":
+          set.status = 400;
+          return { error: "invalid_json", message: "the request body is not valid JSON" };
+        case "NOT_FOUND":
+          set.status = 404;
+          return { error: "not_found", message: `no route ${request.method} ${new URL(request.url).pathname}` };
+        default: {
+          const message = error instanceof Error ? error.message : String(error);
+          if ("status" in Object(error) && typeof (error as { status: unknown }).status === "number") {
+            const status = (error as { status: number }).status;
+            if (status >= 400 && status < 500) {
+              set.status = status;
+              return { error: "invalid_request", message };
+            }
+          }
+          console.error(`skyclaw coordinator: ${request.method} ${request.url} failed:`, error);
+          set.status = 500;
+          return { error: "internal", message: "internal error; the coordinator logged the details" };
+        }
+      }
+    })
+    .use(systemRoutes(node))
+    .use(hostRoutes(node))
+    .use(jobRoutes(node));
+}

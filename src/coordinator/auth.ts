@@ -1,0 +1,29 @@
+/**
+ * Shared-token auth: `x-skyclaw-token` (or `Authorization: Bearer …`) must equal SKYCLAW_TOKEN.
+ * Both sides are hashed before a constant-time compare, so neither the content nor the length
+ * of the token leaks through timing.
+ */
+import { timingSafeEqual } from "node:crypto";
+
+export const TOKEN_HEADER = "x-skyclaw-token";
+
+/** Paths anyone may call: a load balancer's health check carries no secret. */
+const PUBLIC_PATHS = new Set(["/health"]);
+
+export function requestToken(headers: Headers): string | undefined {
+  const direct = headers.get(TOKEN_HEADER);
+  if (direct !== null) return direct;
+  const authorization = headers.get("authorization");
+  const bearer = authorization?.match(/^Bearer\s+(.+)$/i);
+  return bearer?.[1];
+}
+
+export function tokenMatches(expected: string, given: string | undefined): boolean {
+  if (given === undefined) return false;
+  const digest = (value: string) => new Bun.CryptoHasher("sha256").update(value).digest();
+  return timingSafeEqual(digest(expected), digest(given));
+}
+
+export function needsToken(path: string): boolean {
+  return !PUBLIC_PATHS.has(path);
+}

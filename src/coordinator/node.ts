@@ -1,0 +1,138 @@
+/**
+ * One coordinator's moving parts: the SQLite file, the state machine, the log that feeds it,
+ * the long-poll waiters, and the timer that proposes time-driven commands.
+ *
+ * Routes change state only through `submit`, which stamps the time and the idempotency record
+ * and proposes the command to the log; they read state directly with the queries of state/.
+ */
+import type { Database } from "bun:sqlite";
+import type { CoordinatorConfig } from "../config";
+import { openDatabase } from "../db";
+import { LocalLog } from "../raft/local-log";
+import type { AppliedEntry, Proposer } from "../raft/proposer";
+import type { Command, CommandResult } from "../state/commands";
+import { getJob, nextDeadline, oldestIdempotencyExpiry } from "../state/queries";
+import { idempotentReplay } from "../state/idempotency";
+import { StateMachine } from "../state/state-machine";
+import { HttpError } from "./http-errors";
+import { Waiters } from "./waiters";
+import type { Job } from "../api";
+import type { ExpiryReport } from "../state/commands/leases";
+
+/** A command as a route builds it: the node stamps `at`. */
+export type Proposal = Command extends infer C ? (C extends Command ? Omit<C, "at"> : never) : never;
+
+export interface Clock {
+  now(): number;
+}
+
+const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60_000;
+
+export class CoordinatorNode {
+  readonly db: Database;
+  readonly stateMachine: StateMachine;
+  readonly log: Proposer<Command, CommandResult>;
+  readonly waiters = new Waiters();
+  private expiryTimer: ReturnType<typeof setInterval> | undefined;
+  private expiryInFlight = false;
+  private lastIdempotencyPrune = 0;
+  private backoffTimers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(
+    readonly config: CoordinatorConfig,
+    readonly clock: Clock = { now: () => Date.now() },
+  ) {
+    this.db = openDatabase(config.dbPath);
+    this.stateMachine = new StateMachine(this.db);
+    this.log = new LocalLog<Command, CommandResult>(this.db, this.stateMachine);
+    this.log.onApplied((entries) => this.wakeWaiters(entries));
+  }
+
+  /** Proposes a command and returns its value, or throws the refusal as an HttpError. */
+  async submit<T>(proposal: Proposal): Promise<T> {
+    const at = this.clock.now();
+    // A retry of a request already applied is answered from its record without a log entry.
+    const replay = proposal.idempotency === undefined ? null : idempotentReplay(this.db, proposal.idempotency, at);
+    const result = replay ?? (await this.log.propose({ ...proposal, at } as Command));
+    if (!result.ok) throw HttpError.fromCommand(result.error);
+    return result.value as T;
+  }
+
+  /** Starts the timer that proposes lease expiry when something is due. */
+  startTimers(): void {
+    const { leaseMs } = this.config.timings;
+    const tickMs = Math.max(20, Math.min(1_000, Math.floor(leaseMs / 10)));
+    this.expiryTimer = setInterval(() => void this.expireIfDue(), tickMs);
+  }
+
+  close(): void {
+    clearInterval(this.expiryTimer);
+    for (const timer of this.backoffTimers) clearTimeout(timer);
+    this.waiters.wakeAll();
+    this.log.close();
+    this.db.close();
+  }
+
+  private async expireIfDue(): Promise<void> {
+    if (this.expiryInFlight || this.log.role() !== "leader") return;
+    const now = this.clock.now();
+    const due = nextDeadline(this.db, this.config.timings.hostTimeoutMs);
+    const pruneDue =
+      now - this.lastIdempotencyPrune >= IDEMPOTENCY_PRUNE_INTERVAL_MS && (oldestIdempotencyExpiry(this.db) ?? Infinity) <= now;
+    if ((due === null || due > now) && !pruneDue) return;
+    this.expiryInFlight = true;
+    try {
+      if (pruneDue) this.lastIdempotencyPrune = now;
+      await this.submit({ type: "expireLeases", hostTimeoutMs: this.config.timings.hostTimeoutMs });
+    } catch (error) {
+      console.error(`skyclaw coordinator: lease expiry failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.expiryInFlight = false;
+    }
+  }
+
+  /** Turns applied entries into wake-ups: new work for waiting claims, changes for job readers. */
+  private wakeWaiters(entries: AppliedEntry<Command, CommandResult>[]): void {
+    for (const { command, result } of entries) {
+      if (!result.ok) continue;
+      switch (command.type) {
+        case "enqueue":
+        case "complete":
+        case "cancel":
+          this.jobChanged(result.value as Job);
+          break;
+        case "claim":
+          for (const job of (result.value as { jobs: Job[] }).jobs) this.waiters.jobChanged(job.id);
+          break;
+        case "appendOutput":
+          this.waiters.jobChanged(command.jobId);
+          break;
+        case "expireLeases": {
+          const report = result.value as ExpiryReport;
+          for (const jobId of [...report.dead, ...report.cancelled]) this.waiters.jobChanged(jobId);
+          for (const jobId of report.requeued) {
+            const job = getJob(this.db, jobId);
+            if (job !== null) this.jobChanged(job);
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  private jobChanged(job: Job): void {
+    this.waiters.jobChanged(job.id);
+    if (job.state !== "queued") return;
+    const delay = job.availableAt - this.clock.now();
+    if (delay <= 0) this.waiters.workAvailable(job.requires);
+    else this.later(delay, () => this.waiters.workAvailable(job.requires));
+  }
+
+  private later(delayMs: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      this.backoffTimers.delete(timer);
+      action();
+    }, delayMs);
+    this.backoffTimers.add(timer);
+  }
+}

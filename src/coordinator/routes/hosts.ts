@@ -1,0 +1,101 @@
+/** Host routes: register, heartbeat, long-poll claim, drain, list. */
+import { Elysia } from "elysia";
+import {
+  ClaimBody,
+  HeartbeatBody,
+  IdParams,
+  RegisterHostBody,
+  type ClaimResponse,
+  type HeartbeatResponse,
+  type Host,
+  type RegisterHostResponse,
+} from "../../api";
+import { idempotentReplay } from "../../state/idempotency";
+import { getHost, listHosts, nextClaimableJob, satisfiedRequirementSets } from "../../state/queries";
+import { HttpError } from "../http-errors";
+import { idempotencyStamp } from "../idempotency";
+import type { CoordinatorNode } from "../node";
+
+export function hostRoutes(node: CoordinatorNode) {
+  const { timings, idempotencyTtlMs } = node.config;
+  const stamp = (headers: Record<string, string | undefined>, method: string, path: string, body: unknown) =>
+    idempotencyStamp(headers, { method, path, body }, idempotencyTtlMs);
+  const requireHost = (id: string): Host => {
+    const host = getHost(node.db, id);
+    if (host === null) throw new HttpError(404, { error: "not_found", field: "id", message: `no host with id "${id}"; register first` });
+    return host;
+  };
+  /** Whether a claim by this host would get a job now; checked before proposing, so empty claims cost no log entry. */
+  const workFor = (host: Host): boolean =>
+    host.state !== "draining" &&
+    host.runningJobs < host.slots &&
+    nextClaimableJob(node.db, satisfiedRequirementSets(node.db, host.capabilities), node.clock.now()) !== null;
+
+  return new Elysia()
+    .post(
+      "/v1/hosts/register",
+      async ({ body, headers, path }): Promise<RegisterHostResponse> => {
+        const idempotency = stamp(headers, "POST", path, body);
+        const host = await node.submit<Host>({
+          type: "registerHost",
+          hostId: body.hostId ?? `host_${Bun.randomUUIDv7().replaceAll("-", "")}`,
+          name: body.name,
+          capabilities: body.capabilities,
+          slots: body.slots,
+          version: body.version,
+          ...(idempotency && { idempotency }),
+        });
+        return { host, leaseMs: timings.leaseMs, heartbeatMs: timings.heartbeatMs, claimWaitMs: timings.claimWaitMs };
+      },
+      { body: RegisterHostBody },
+    )
+    .post(
+      "/v1/hosts/:id/heartbeat",
+      ({ params, body, headers, path }) => {
+        const idempotency = stamp(headers, "POST", path, body);
+        return node.submit<HeartbeatResponse>({
+          type: "heartbeat",
+          hostId: params.id,
+          leaseMs: timings.leaseMs,
+          running: body?.running ?? [],
+          ...(idempotency && { idempotency }),
+        });
+      },
+      { params: IdParams, body: HeartbeatBody },
+    )
+    .post(
+      "/v1/hosts/:id/claim",
+      async ({ params, body, headers, path, request }): Promise<ClaimResponse> => {
+        const idempotency = stamp(headers, "POST", path, body);
+        const deadline = node.clock.now() + Math.min(body.waitMs ?? timings.claimWaitMs, timings.claimWaitMs);
+        for (;;) {
+          const host = requireHost(params.id);
+          const replay = idempotency !== undefined && idempotentReplay(node.db, idempotency, node.clock.now()) !== null;
+          if (replay || workFor(host)) {
+            // A retried claim whose first try was applied gets the same jobs back from its record.
+            return node.submit<ClaimResponse>({
+              type: "claim",
+              hostId: params.id,
+              maxJobs: body.slots,
+              leaseMs: timings.leaseMs,
+              ...(idempotency && { idempotency }),
+            });
+          }
+          const remaining = deadline - node.clock.now();
+          if (remaining <= 0 || request.signal.aborted) return { jobs: [] };
+          await node.waiters.waitForWork(host.capabilities, remaining, request.signal);
+        }
+      },
+      { params: IdParams, body: ClaimBody },
+    )
+    .post(
+      "/v1/hosts/:id/drain",
+      ({ params, headers, path }) => {
+        const idempotency = stamp(headers, "POST", path, null);
+        return node.submit<Host>({ type: "drainHost", hostId: params.id, ...(idempotency && { idempotency }) });
+      },
+      { params: IdParams },
+    )
+    .get("/v1/hosts", () => ({ hosts: listHosts(node.db) }))
+    .get("/v1/hosts/:id", ({ params }) => requireHost(params.id), { params: IdParams });
+}

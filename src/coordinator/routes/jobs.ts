@@ -1,0 +1,137 @@
+/** Job routes: submit, read, follow output, cancel; and the host's lease-fenced writes. */
+import { Elysia } from "elysia";
+import {
+  AppendOutputBody,
+  CancelBody,
+  CompleteBody,
+  EnqueueBody,
+  IdParams,
+  LIMITS,
+  ListJobsQuery,
+  OutputQuery,
+  RenewBody,
+  TERMINAL_JOB_STATES,
+  type AppendOutputResponse,
+  type Job,
+  type OutputPage,
+  type RenewResponse,
+} from "../../api";
+import { getJob, listJobs, outputAfter } from "../../state/queries";
+import { HttpError } from "../http-errors";
+import { idempotencyStamp } from "../idempotency";
+import { enqueueCommand } from "../job-spec";
+import type { CoordinatorNode } from "../node";
+
+export function jobRoutes(node: CoordinatorNode) {
+  const ttl = node.config.idempotencyTtlMs;
+  const stamp = (headers: Record<string, string | undefined>, method: string, path: string, body: unknown) =>
+    idempotencyStamp(headers, { method, path, body }, ttl);
+  const requireJob = (id: string): Job => {
+    const job = getJob(node.db, id);
+    if (job === null) throw new HttpError(404, { error: "not_found", field: "id", message: `no job with id "${id}"` });
+    return job;
+  };
+
+  return new Elysia()
+    .post(
+      "/v1/jobs",
+      async ({ body, headers, path, set }) => {
+        const idempotency = stamp(headers, "POST", path, body);
+        const jobId = body.id ?? `job_${Bun.randomUUIDv7().replaceAll("-", "")}`;
+        const job = await node.submit<Job>({ ...enqueueCommand(body, jobId), ...(idempotency && { idempotency }) });
+        set.status = 201;
+        return job;
+      },
+      { body: EnqueueBody },
+    )
+    .get(
+      "/v1/jobs",
+      ({ query }) =>
+        listJobs(node.db, {
+          limit: query.limit ?? 50,
+          ...(query.state !== undefined && { state: query.state }),
+          ...(query.cursor !== undefined && { beforeSeq: Number(query.cursor) }),
+        }),
+      { query: ListJobsQuery },
+    )
+    .get("/v1/jobs/:id", ({ params }) => requireJob(params.id), { params: IdParams })
+    .get(
+      "/v1/jobs/:id/output",
+      async ({ params, query, request }): Promise<OutputPage> => {
+        const after = query.after ?? 0;
+        const limit = query.limit ?? LIMITS.pageSize;
+        const deadline = node.clock.now() + (query.waitMs ?? 0);
+        for (;;) {
+          const job = requireJob(params.id);
+          const chunks = outputAfter(node.db, params.id, after, limit);
+          const remaining = deadline - node.clock.now();
+          if (chunks.length > 0 || TERMINAL_JOB_STATES.has(job.state) || remaining <= 0) {
+            return { job, chunks, lastSeq: chunks.at(-1)?.seq ?? after };
+          }
+          await node.waiters.waitForJob(params.id, remaining, request.signal);
+          if (request.signal.aborted) return { job, chunks: [], lastSeq: after };
+        }
+      },
+      { params: IdParams, query: OutputQuery },
+    )
+    .post(
+      "/v1/jobs/:id/cancel",
+      ({ params, body, headers, path }) => {
+        const idempotency = stamp(headers, "POST", path, body);
+        return node.submit<Job>({
+          type: "cancel",
+          jobId: params.id,
+          reason: body?.reason ?? null,
+          ...(idempotency && { idempotency }),
+        });
+      },
+      { params: IdParams, body: CancelBody },
+    )
+    .post(
+      "/v1/jobs/:id/renew",
+      ({ params, body, headers, path }) => {
+        const idempotency = stamp(headers, "POST", path, body);
+        return node.submit<RenewResponse>({
+          type: "renewLease",
+          jobId: params.id,
+          hostId: body.hostId,
+          attempt: body.attempt,
+          leaseMs: node.config.timings.leaseMs,
+          ...(idempotency && { idempotency }),
+        });
+      },
+      { params: IdParams, body: RenewBody },
+    )
+    .post(
+      "/v1/jobs/:id/output",
+      ({ params, body, headers, path }) => {
+        const idempotency = stamp(headers, "POST", path, body);
+        return node.submit<AppendOutputResponse>({
+          type: "appendOutput",
+          jobId: params.id,
+          hostId: body.hostId,
+          attempt: body.attempt,
+          chunks: body.chunks,
+          maxOutputBytes: node.config.maxOutputBytes,
+          ...(idempotency && { idempotency }),
+        });
+      },
+      { params: IdParams, body: AppendOutputBody },
+    )
+    .post(
+      "/v1/jobs/:id/complete",
+      ({ params, body, headers, path }) => {
+        const idempotency = stamp(headers, "POST", path, body);
+        return node.submit<Job>({
+          type: "complete",
+          jobId: params.id,
+          hostId: body.hostId,
+          attempt: body.attempt,
+          status: body.status,
+          result: body.result,
+          ...(idempotency && { idempotency }),
+        });
+      },
+      { params: IdParams, body: CompleteBody },
+    );
+}

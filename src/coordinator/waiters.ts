@@ -1,0 +1,75 @@
+/**
+ * Long-poll plumbing. A waiting claim parks here with its host's capabilities and is woken the
+ * moment a job it could run becomes claimable; a waiting reader of a job's output parks on the
+ * job id and is woken by any change to that job. Nothing polls on a timer.
+ */
+
+interface ClaimWaiter {
+  capabilities: ReadonlySet<string>;
+  wake: () => void;
+}
+
+export class Waiters {
+  private claimWaiters = new Set<ClaimWaiter>();
+  private jobWatchers = new Map<string, Set<() => void>>();
+
+  /** Resolves when a job needing a subset of `capabilities` may be claimable, after `timeoutMs`, or on abort. */
+  waitForWork(capabilities: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.park(timeoutMs, signal, (wake) => {
+      const waiter = { capabilities: new Set(capabilities), wake };
+      this.claimWaiters.add(waiter);
+      return () => this.claimWaiters.delete(waiter);
+    });
+  }
+
+  /** Resolves on the next change to job `jobId` (state or output), after `timeoutMs`, or on abort. */
+  waitForJob(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.park(timeoutMs, signal, (wake) => {
+      let watchers = this.jobWatchers.get(jobId);
+      if (watchers === undefined) this.jobWatchers.set(jobId, (watchers = new Set()));
+      watchers.add(wake);
+      return () => {
+        watchers.delete(wake);
+        if (watchers.size === 0) this.jobWatchers.delete(jobId);
+      };
+    });
+  }
+
+  /** Wakes claims of hosts that have every capability in `requires`. */
+  workAvailable(requires: readonly string[]): void {
+    for (const waiter of this.claimWaiters) {
+      if (requires.every((capability) => waiter.capabilities.has(capability))) waiter.wake();
+    }
+  }
+
+  jobChanged(jobId: string): void {
+    const watchers = this.jobWatchers.get(jobId);
+    if (watchers !== undefined) for (const wake of [...watchers]) wake();
+  }
+
+  /** Ends every wait now (shutdown). */
+  wakeAll(): void {
+    for (const waiter of [...this.claimWaiters]) waiter.wake();
+    for (const watchers of [...this.jobWatchers.values()]) for (const wake of [...watchers]) wake();
+  }
+
+  get parkedClaims(): number {
+    return this.claimWaiters.size;
+  }
+
+  private park(timeoutMs: number, signal: AbortSignal | undefined, register: (wake: () => void) => () => void): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted || timeoutMs <= 0) return resolve();
+      let unregister = () => {};
+      const done = () => {
+        clearTimeout(timer);
+        unregister();
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      unregister = register(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Opening the coordinator's SQLite file and bringing its schema up to date.
+ *
+ * The state machine and the log share one file so that "append entry, apply it, record
+ * last_applied" is a single transaction. Each component owns its numbered migrations and
+ * records how far it got in `schema_migrations`; migrations are append-only.
+ */
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+export function openDatabase(path: string): Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { create: true, strict: true });
+  db.exec("PRAGMA journal_mode = WAL");
+  // FULL: a commit is on disk before we acknowledge it. Group commit keeps this affordable.
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA busy_timeout = 5000");
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    component TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (component, version)
+  ) STRICT`);
+  return db;
+}
+
+/** Applies, in order and each in its own transaction, the migrations of `component` not yet applied. */
+export function migrate(db: Database, component: string, migrations: readonly string[]): void {
+  const applied = db
+    .query<{ version: number }, [string]>("SELECT version FROM schema_migrations WHERE component = ?")
+    .all(component)
+    .map((row) => row.version);
+  const done = new Set(applied);
+  migrations.forEach((sql, index) => {
+    const version = index + 1;
+    if (done.has(version)) return;
+    db.transaction(() => {
+      db.exec(sql);
+      db.query("INSERT INTO schema_migrations (component, version) VALUES (?, ?)").run(component, version);
+    })();
+  });
+}

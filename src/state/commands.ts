@@ -1,0 +1,138 @@
+/**
+ * The commands of the state machine and what applying one returns.
+ *
+ * A command is everything `apply` needs: time (`at`) and any random id are stamped by the
+ * proposer before the command enters the log, so every replica that applies it computes the
+ * same result. Commands are plain JSON; the log stores them as text.
+ */
+import type { JobResult, JobSpec, LeaseRef, OutputStream } from "../api";
+
+/** Present on commands that came from a request with `x-idempotency-key`. */
+export interface IdempotencyStamp {
+  key: string;
+  /** Hash of method, path and canonical body: the same key with another request is a conflict. */
+  requestHash: string;
+  ttlMs: number;
+}
+
+interface Base {
+  at: number;
+  idempotency?: IdempotencyStamp;
+}
+
+export interface RegisterHostCommand extends Base {
+  type: "registerHost";
+  hostId: string;
+  name: string;
+  capabilities: string[];
+  slots: number;
+  version: string;
+}
+
+export interface HeartbeatCommand extends Base {
+  type: "heartbeat";
+  hostId: string;
+  leaseMs: number;
+  running: LeaseRef[];
+}
+
+export interface EnqueueCommand extends Base {
+  type: "enqueue";
+  jobId: string;
+  spec: JobSpec;
+  requires: string[];
+  priority: number;
+  timeoutMs: number | null;
+  maxAttempts: number;
+  retryOnFailure: boolean;
+  backoffMs: number;
+}
+
+export interface ClaimCommand extends Base {
+  type: "claim";
+  hostId: string;
+  maxJobs: number;
+  leaseMs: number;
+}
+
+export interface RenewLeaseCommand extends Base {
+  type: "renewLease";
+  hostId: string;
+  jobId: string;
+  attempt: number;
+  leaseMs: number;
+}
+
+export interface AppendOutputCommand extends Base {
+  type: "appendOutput";
+  hostId: string;
+  jobId: string;
+  attempt: number;
+  chunks: { stream: OutputStream; data: string }[];
+  maxOutputBytes: number;
+}
+
+export interface CompleteCommand extends Base {
+  type: "complete";
+  hostId: string;
+  jobId: string;
+  attempt: number;
+  status: "succeeded" | "failed" | "cancelled";
+  result: JobResult;
+}
+
+export interface CancelCommand extends Base {
+  type: "cancel";
+  jobId: string;
+  reason: string | null;
+}
+
+export interface ExpireLeasesCommand extends Base {
+  type: "expireLeases";
+  hostTimeoutMs: number;
+}
+
+export interface DrainHostCommand extends Base {
+  type: "drainHost";
+  hostId: string;
+}
+
+export type Command =
+  | RegisterHostCommand
+  | HeartbeatCommand
+  | EnqueueCommand
+  | ClaimCommand
+  | RenewLeaseCommand
+  | AppendOutputCommand
+  | CompleteCommand
+  | CancelCommand
+  | ExpireLeasesCommand
+  | DrainHostCommand;
+
+export type CommandType = Command["type"];
+
+/** Refusals a command can produce; each maps to one HTTP status in the coordinator. */
+export type CommandErrorCode =
+  | "not_found"
+  | "stale_attempt"
+  | "invalid_state"
+  | "duplicate_id"
+  | "idempotency_conflict"
+  | "host_not_active"
+  | "internal";
+
+export interface CommandError {
+  code: CommandErrorCode;
+  message: string;
+  field?: string;
+}
+
+export type CommandResult<T = unknown> = { ok: true; value: T } | { ok: false; error: CommandError };
+
+export function success<T>(value: T): CommandResult<T> {
+  return { ok: true, value };
+}
+
+export function refusal(code: CommandErrorCode, message: string, field?: string): CommandResult<never> {
+  return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
+}

@@ -1,0 +1,36 @@
+import type { Database } from "bun:sqlite";
+import type { Job } from "../../api";
+import type { ClaimCommand } from "../commands";
+import { refusal, success, type CommandResult } from "../commands";
+import { getHost, getJob, nextClaimableJob, satisfiedRequirementSets } from "../queries";
+
+/**
+ * claim — pre: the host is registered. post: up to min(maxJobs, free slots) queued jobs whose
+ * every requirement the host has, best priority first then oldest, are `leased` to the host
+ * with attempt + 1 and a lease until at + leaseMs. A draining host gets none; a lost host that
+ * claims is alive, so it becomes active again.
+ */
+export function claim(db: Database, cmd: ClaimCommand): CommandResult<{ jobs: Job[] }> {
+  const host = getHost(db, cmd.hostId);
+  if (host === null) return refusal("not_found", `no host with id "${cmd.hostId}"; register first`, "id");
+  if (host.state === "draining") return success({ jobs: [] });
+  if (host.state === "lost") db.query("UPDATE hosts SET state = 'active' WHERE id = ?").run(cmd.hostId);
+  db.query("UPDATE hosts SET last_heartbeat_at = ? WHERE id = ?").run(cmd.at, cmd.hostId);
+
+  const wanted = Math.min(cmd.maxJobs, host.slots - host.runningJobs);
+  if (wanted <= 0) return success({ jobs: [] });
+  const requirementSets = satisfiedRequirementSets(db, host.capabilities);
+  const lease = db.query(
+    `UPDATE jobs SET state = 'leased', attempt = attempt + 1, host_id = ?2, lease_expires_at = ?3, updated_at = ?4
+     WHERE seq = ?1`,
+  );
+  const jobs: Job[] = [];
+  while (jobs.length < wanted) {
+    const next = nextClaimableJob(db, requirementSets, cmd.at);
+    if (next === null) break;
+    lease.run(next.seq, cmd.hostId, cmd.at + cmd.leaseMs, cmd.at);
+    const id = db.query<{ id: string }, [number]>("SELECT id FROM jobs WHERE seq = ?").get(next.seq)!.id;
+    jobs.push(getJob(db, id)!);
+  }
+  return success({ jobs });
+}

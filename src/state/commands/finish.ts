@@ -1,0 +1,65 @@
+import type { Database } from "bun:sqlite";
+import type { Job } from "../../api";
+import type { CancelCommand, CompleteCommand } from "../commands";
+import { refusal, success, type CommandResult } from "../commands";
+import { getJob } from "../queries";
+import { checkLease } from "./leases";
+import { retryDelayMs } from "./retry";
+
+/**
+ * complete — pre: the lease (jobId, hostId, attempt) is current. post: the lease is gone and
+ * the result recorded. `succeeded` and `cancelled` are final. `failed` is final unless the job
+ * retries on failure, has attempts left and no cancel is pending: then it is `queued` again
+ * after its backoff.
+ */
+export function complete(db: Database, cmd: CompleteCommand): CommandResult<Job> {
+  const check = checkLease(db, cmd.jobId, cmd.hostId, cmd.attempt);
+  if (!check.ok) return check;
+  const job = getJob(db, cmd.jobId)!;
+  const result = JSON.stringify(cmd.result);
+  const retry =
+    cmd.status === "failed" && job.retryOnFailure && job.attempt < job.maxAttempts && job.cancelRequestedAt === null;
+  const error = cmd.status === "succeeded" ? null : describeFailure(cmd);
+  if (retry) {
+    db.query(
+      `UPDATE jobs SET state = 'queued', host_id = NULL, lease_expires_at = NULL, available_at = ?2, updated_at = ?3,
+         result = ?4, last_error = ?5 WHERE id = ?1`,
+    ).run(cmd.jobId, cmd.at + retryDelayMs(job.backoffMs, job.attempt), cmd.at, result, error);
+  } else {
+    db.query(
+      `UPDATE jobs SET state = ?2, host_id = NULL, lease_expires_at = NULL, finished_at = ?3, updated_at = ?3,
+         result = ?4, last_error = ?5 WHERE id = ?1`,
+    ).run(cmd.jobId, cmd.status, cmd.at, result, error);
+  }
+  return success(getJob(db, cmd.jobId)!);
+}
+
+function describeFailure(cmd: CompleteCommand): string {
+  const { exitCode, signal, reason, message } = cmd.result;
+  const how = reason ?? (signal !== null ? `killed by ${signal}` : `exit code ${exitCode}`);
+  return message === undefined ? `attempt ${cmd.attempt}: ${how}` : `attempt ${cmd.attempt}: ${how}: ${message}`;
+}
+
+/**
+ * cancel — pre: the job exists and is not finished. post: a `queued` job is `cancelled` at
+ * once; a `leased` job records the request and stays leased until its host stops it and
+ * completes it as cancelled (or its lease expires, which then cancels it). Cancelling twice is
+ * not an error.
+ */
+export function cancel(db: Database, cmd: CancelCommand): CommandResult<Job> {
+  const job = getJob(db, cmd.jobId);
+  if (job === null) return refusal("not_found", `no job with id "${cmd.jobId}"`, "id");
+  const why = cmd.reason === null ? "cancelled" : `cancelled: ${cmd.reason}`;
+  if (job.state === "queued") {
+    db.query(
+      "UPDATE jobs SET state = 'cancelled', cancel_requested_at = ?2, finished_at = ?2, updated_at = ?2, last_error = ?3 WHERE id = ?1",
+    ).run(cmd.jobId, cmd.at, why);
+  } else if (job.state === "leased") {
+    if (job.cancelRequestedAt === null) {
+      db.query("UPDATE jobs SET cancel_requested_at = ?2, updated_at = ?2, last_error = ?3 WHERE id = ?1").run(cmd.jobId, cmd.at, why);
+    }
+  } else if (job.state !== "cancelled") {
+    return refusal("invalid_state", `job "${cmd.jobId}" already finished as ${job.state}; nothing to cancel`, "id");
+  }
+  return success(getJob(db, cmd.jobId)!);
+}

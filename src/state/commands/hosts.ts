@@ -1,0 +1,67 @@
+/** State-machine commands about hosts: registerHost, heartbeat, drainHost. */
+import type { Database } from "bun:sqlite";
+import type { HeartbeatResponse, Host, LeaseRef } from "../../api";
+import type { DrainHostCommand, HeartbeatCommand, RegisterHostCommand } from "../commands";
+import { refusal, success, type CommandResult } from "../commands";
+import { getHost } from "../queries";
+import { canonicalSet } from "../rows";
+
+/**
+ * registerHost — pre: none (a known id re-registers). post: the host row exists with the given
+ * name, capabilities, slots and version, state `active` (re-registering is how a drained or
+ * lost host comes back), last heartbeat = at.
+ */
+export function registerHost(db: Database, cmd: RegisterHostCommand): CommandResult<Host> {
+  db.query(
+    `INSERT INTO hosts (id, name, capabilities, slots, version, state, registered_at, last_heartbeat_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6)
+     ON CONFLICT (id) DO UPDATE SET name = ?2, capabilities = ?3, slots = ?4, version = ?5,
+       state = 'active', last_heartbeat_at = ?6`,
+  ).run(cmd.hostId, cmd.name, JSON.stringify(canonicalSet(cmd.capabilities)), cmd.slots, cmd.version, cmd.at);
+  return success(getHost(db, cmd.hostId)!);
+}
+
+/**
+ * heartbeat — pre: the host is registered. post: last heartbeat = at; a `lost` host is active
+ * again; every lease in `running` that the host still holds is renewed to at + leaseMs. The
+ * result tells the host which of its jobs to cancel, which leases it no longer holds, and
+ * whether to drain.
+ */
+export function heartbeat(db: Database, cmd: HeartbeatCommand): CommandResult<HeartbeatResponse> {
+  const touched = db
+    .query(
+      `UPDATE hosts SET last_heartbeat_at = ?2, state = CASE WHEN state = 'lost' THEN 'active' ELSE state END WHERE id = ?1`,
+    )
+    .run(cmd.hostId, cmd.at);
+  if (touched.changes === 0) return refusal("not_found", `no host with id "${cmd.hostId}"; register first`, "hostId");
+
+  const leaseExpiresAt = cmd.at + cmd.leaseMs;
+  const renew = db.query<{ cancel_requested_at: number | null }, [number, string, string, number]>(
+    `UPDATE jobs SET lease_expires_at = ?1 WHERE id = ?2 AND host_id = ?3 AND attempt = ?4 AND state = 'leased'
+     RETURNING cancel_requested_at`,
+  );
+  const renewed: HeartbeatResponse["renewed"] = [];
+  const cancel: LeaseRef[] = [];
+  const lost: LeaseRef[] = [];
+  for (const lease of cmd.running) {
+    const row = renew.get(leaseExpiresAt, lease.jobId, cmd.hostId, lease.attempt);
+    if (row === null) {
+      lost.push(lease);
+      continue;
+    }
+    renewed.push({ ...lease, leaseExpiresAt });
+    if (row.cancel_requested_at !== null) cancel.push(lease);
+  }
+  const host = getHost(db, cmd.hostId)!;
+  return success({ host, renewed, cancel, lost, drain: host.state === "draining" });
+}
+
+/**
+ * drainHost — pre: the host is registered. post: state `draining`: it gets no new jobs, keeps
+ * its leases, and learns to exit at its next heartbeat.
+ */
+export function drainHost(db: Database, cmd: DrainHostCommand): CommandResult<Host> {
+  const touched = db.query("UPDATE hosts SET state = 'draining' WHERE id = ?").run(cmd.hostId);
+  if (touched.changes === 0) return refusal("not_found", `no host with id "${cmd.hostId}"`, "id");
+  return success(getHost(db, cmd.hostId)!);
+}

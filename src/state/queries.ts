@@ -1,0 +1,117 @@
+/**
+ * Read queries over the state tables: one named function per question. They never write, so
+ * routes may call them directly without going through the log.
+ */
+import type { Database } from "bun:sqlite";
+import type { Host, Job, JobState, OutputChunk } from "../api";
+import { HOST_COLUMNS, JOB_COLUMNS, JOB_FROM, toHost, toJob, type HostRow, type JobRow } from "./rows";
+
+export function getJob(db: Database, jobId: string): Job | null {
+  const row = db.query<JobRow, [string]>(`SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE jobs.id = ?`).get(jobId);
+  return row === null ? null : toJob(row);
+}
+
+/** Newest first. `beforeSeq` is the cursor returned by the previous page. */
+export function listJobs(
+  db: Database,
+  options: { state?: JobState; limit: number; beforeSeq?: number },
+): { jobs: Job[]; nextCursor: string | null } {
+  const before = options.beforeSeq ?? Number.MAX_SAFE_INTEGER;
+  const rows =
+    options.state === undefined
+      ? db
+          .query<JobRow, [number, number]>(`SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE jobs.seq < ? ORDER BY jobs.seq DESC LIMIT ?`)
+          .all(before, options.limit + 1)
+      : db
+          .query<JobRow, [string, number, number]>(
+            `SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE jobs.state = ? AND jobs.seq < ? ORDER BY jobs.seq DESC LIMIT ?`,
+          )
+          .all(options.state, before, options.limit + 1);
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  return {
+    jobs: page.map(toJob),
+    nextCursor: rows.length > options.limit && last !== undefined ? String(last.seq) : null,
+  };
+}
+
+export function getHost(db: Database, hostId: string): Host | null {
+  const row = db.query<HostRow, [string]>(`SELECT ${HOST_COLUMNS} FROM hosts WHERE hosts.id = ?`).get(hostId);
+  return row === null ? null : toHost(row);
+}
+
+export function listHosts(db: Database): Host[] {
+  return db.query<HostRow, []>(`SELECT ${HOST_COLUMNS} FROM hosts ORDER BY hosts.registered_at, hosts.id`).all().map(toHost);
+}
+
+export function jobCountsByState(db: Database): Record<string, number> {
+  const counts: Record<string, number> = { queued: 0, leased: 0, succeeded: 0, failed: 0, cancelled: 0, dead: 0 };
+  for (const row of db.query<{ state: string; n: number }, []>("SELECT state, count(*) AS n FROM jobs GROUP BY state").all()) {
+    counts[row.state] = row.n;
+  }
+  return counts;
+}
+
+export function queueByRequirements(db: Database): { requires: string[]; queued: number }[] {
+  return db
+    .query<{ requires: string; queued: number }, []>(
+      `SELECT requirement_sets.requires, count(*) AS queued FROM ${JOB_FROM}
+       WHERE jobs.state = 'queued' GROUP BY jobs.requirement_set ORDER BY queued DESC`,
+    )
+    .all()
+    .map((row) => ({ requires: JSON.parse(row.requires), queued: row.queued }));
+}
+
+export function lastApplied(db: Database): number {
+  return db.query<{ value: number }, []>("SELECT value FROM state_meta WHERE key = 'last_applied'").get()?.value ?? 0;
+}
+
+export function outputAfter(db: Database, jobId: string, afterSeq: number, limit: number): OutputChunk[] {
+  return db
+    .query<OutputChunk, [string, number, number]>(
+      "SELECT seq, attempt, stream, data, at FROM job_output WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+    )
+    .all(jobId, afterSeq, limit);
+}
+
+/** Requirement sets a host with these capabilities satisfies (every required capability present). */
+export function satisfiedRequirementSets(db: Database, capabilities: readonly string[]): number[] {
+  const have = new Set(capabilities);
+  return db
+    .query<{ id: number; requires: string }, []>("SELECT id, requires FROM requirement_sets")
+    .all()
+    .filter((set) => (JSON.parse(set.requires) as string[]).every((cap) => have.has(cap)))
+    .map((set) => set.id);
+}
+
+/** The best claimable job for a host: highest priority, then oldest, among sets it satisfies. */
+export function nextClaimableJob(db: Database, requirementSets: readonly number[], at: number): { seq: number; priority: number } | null {
+  let best: { seq: number; priority: number } | null = null;
+  const query = db.query<{ seq: number; priority: number }, [number, number]>(
+    `SELECT seq, priority FROM jobs INDEXED BY jobs_queue
+     WHERE state = 'queued' AND requirement_set = ? AND available_at <= ?
+     ORDER BY priority DESC, seq LIMIT 1`,
+  );
+  for (const set of requirementSets) {
+    const candidate = query.get(set, at);
+    if (candidate === null) continue;
+    if (best === null || candidate.priority > best.priority || (candidate.priority === best.priority && candidate.seq < best.seq)) {
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+/** Earliest moment a lease expires or a live host times out: when `expireLeases` has work. */
+export function nextDeadline(db: Database, hostTimeoutMs: number): number | null {
+  const lease = db.query<{ due: number | null }, []>("SELECT min(lease_expires_at) AS due FROM jobs WHERE state = 'leased'").get();
+  const host = db
+    .query<{ due: number | null }, [number]>("SELECT min(last_heartbeat_at) + ? AS due FROM hosts WHERE state != 'lost'")
+    .get(hostTimeoutMs);
+  const candidates = [lease?.due, host?.due].filter((due): due is number => typeof due === "number");
+  return candidates.length === 0 ? null : Math.min(...candidates);
+}
+
+export function oldestIdempotencyExpiry(db: Database): number | null {
+  return db.query<{ due: number | null }, []>("SELECT min(expires_at) AS due FROM idempotency_records").get()?.due ?? null;
+}

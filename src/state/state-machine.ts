@@ -1,0 +1,94 @@
+/**
+ * The deterministic state machine: `apply(index, command)` is the only way state changes.
+ *
+ * Invariants every caller can rely on:
+ *  - apply reads only the command and the current tables (no clock, no randomness, no config),
+ *    so every replica applying the same log computes the same tables and results;
+ *  - each entry is applied inside the caller's transaction together with `last_applied`, so an
+ *    entry is either fully applied and recorded, or neither;
+ *  - a command that fails (a refusal, or a bug that throws) leaves the tables as they were,
+ *    except for the idempotency record of a refusal, which is state like any other.
+ */
+import type { Database } from "bun:sqlite";
+import { migrate } from "../db";
+import { refusal, type Command, type CommandResult } from "./commands";
+import { claim } from "./commands/claim";
+import { enqueue } from "./commands/enqueue";
+import { cancel, complete } from "./commands/finish";
+import { drainHost, heartbeat, registerHost } from "./commands/hosts";
+import { expireLeases, renewLease } from "./commands/leases";
+import { appendOutput } from "./commands/output";
+import { idempotentReplay, recordIdempotentResult } from "./idempotency";
+import { STATE_MIGRATIONS } from "./migrations";
+import { lastApplied } from "./queries";
+
+export class StateMachine {
+  constructor(readonly db: Database) {
+    migrate(db, "state", STATE_MIGRATIONS);
+  }
+
+  lastApplied(): number {
+    return lastApplied(this.db);
+  }
+
+  /**
+   * Applies log entry `index`. Must run inside a transaction that the caller commits; entries
+   * must arrive in order, each exactly once (an index at or below last_applied is a bug).
+   */
+  apply(index: number, command: Command): CommandResult {
+    const applied = this.lastApplied();
+    if (index !== applied + 1) throw new Error(`state machine: entry ${index} applied out of order (last applied ${applied})`);
+    const result = this.applyIdempotent(command);
+    this.db.query("UPDATE state_meta SET value = ? WHERE key = 'last_applied'").run(index);
+    return result;
+  }
+
+  private applyIdempotent(command: Command): CommandResult {
+    const stamp = command.idempotency;
+    if (stamp === undefined) return this.applyInSavepoint(command);
+    const replay = idempotentReplay(this.db, stamp, command.at);
+    if (replay !== null) return replay;
+    const result = this.applyInSavepoint(command);
+    // A bug is not an answer worth replaying: let a retry try again.
+    if (result.ok || result.error.code !== "internal") recordIdempotentResult(this.db, stamp, command.at, result);
+    return result;
+  }
+
+  /** A refusal or a thrown bug rolls back whatever the command had written. */
+  private applyInSavepoint(command: Command): CommandResult {
+    this.db.exec("SAVEPOINT command");
+    try {
+      const result = dispatch(this.db, command);
+      this.db.exec(result.ok ? "RELEASE command" : "ROLLBACK TO command; RELEASE command");
+      return result;
+    } catch (error) {
+      this.db.exec("ROLLBACK TO command; RELEASE command");
+      return refusal("internal", `command ${command.type} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+function dispatch(db: Database, command: Command): CommandResult {
+  switch (command.type) {
+    case "registerHost":
+      return registerHost(db, command);
+    case "heartbeat":
+      return heartbeat(db, command);
+    case "enqueue":
+      return enqueue(db, command);
+    case "claim":
+      return claim(db, command);
+    case "renewLease":
+      return renewLease(db, command);
+    case "appendOutput":
+      return appendOutput(db, command);
+    case "complete":
+      return complete(db, command);
+    case "cancel":
+      return cancel(db, command);
+    case "expireLeases":
+      return expireLeases(db, command);
+    case "drainHost":
+      return drainHost(db, command);
+  }
+}
