@@ -1,0 +1,149 @@
+/**
+ * Real skyclaw processes for integration tests: started from source on 127.0.0.1 with an
+ * ephemeral port, found by the address they print, and cleaned up by PID.
+ */
+import type { Subprocess } from "bun";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const REPO_ROOT = resolve(import.meta.dir, "../..");
+export const CLI_ENTRY = join(REPO_ROOT, "src/cli/main.ts");
+
+const running = new Set<Subprocess>();
+
+export function tempDir(prefix = "skyclaw-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Environment for a child: the parent's, minus any SKYCLAW_* that could leak in, plus `env`. */
+export function childEnv(env: Record<string, string> = {}): Record<string, string> {
+  const clean: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith("SKYCLAW_")) clean[key] = value;
+  }
+  return { ...clean, ...env };
+}
+
+export interface CoordinatorProcess {
+  url: string;
+  pid: number;
+  dbPath: string;
+  process: Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<number>;
+  /** SIGKILL (a crash) and wait for exit. */
+  kill9(): Promise<void>;
+}
+
+export async function startCoordinatorProcess(options: { dbPath?: string; env?: Record<string, string> } = {}): Promise<CoordinatorProcess> {
+  const dbPath = options.dbPath ?? join(tempDir(), "coordinator.db");
+  const child = Bun.spawn(["bun", CLI_ENTRY, "coordinator"], {
+    env: childEnv({ SKYCLAW_COORDINATOR_PORT: "0", SKYCLAW_DB_PATH: dbPath, ...options.env }),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  running.add(child);
+  const log = collect(child.stderr);
+  const url = await log.waitFor(/listening on (http:\/\/\S+)/, 15_000).catch(async (error) => {
+    child.kill("SIGKILL");
+    await child.exited;
+    throw new Error(`coordinator did not start: ${error.message}\nstderr:\n${log.text()}`);
+  });
+  return {
+    url,
+    pid: child.pid,
+    dbPath,
+    process: child,
+    stderr: log.text,
+    async stop() {
+      child.kill("SIGTERM");
+      const code = await child.exited;
+      running.delete(child);
+      return code;
+    },
+    async kill9() {
+      child.kill("SIGKILL");
+      await child.exited;
+      running.delete(child);
+    },
+  };
+}
+
+/** Runs the CLI to completion. */
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn(["bun", CLI_ENTRY, ...args], {
+    env: childEnv(options.env),
+    cwd: options.cwd ?? REPO_ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: options.timeoutMs ?? 20_000,
+  });
+  running.add(child);
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  running.delete(child);
+  return { exitCode, stdout, stderr };
+}
+
+/** Kills every process these helpers started that is still running (call in afterAll/afterEach). */
+export async function killAll(): Promise<void> {
+  const children = [...running];
+  running.clear();
+  for (const child of children) child.kill("SIGKILL");
+  await Promise.all(children.map((child) => child.exited));
+}
+
+/** True when no process with this PID exists any more. */
+export function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Accumulates a stream's text and lets a test await a line matching a pattern. */
+export function collect(stream: ReadableStream<Uint8Array>) {
+  let text = "";
+  const waiters: { pattern: RegExp; resolve: (match: string) => void }[] = [];
+  const check = () => {
+    for (const waiter of [...waiters]) {
+      const match = text.match(waiter.pattern);
+      if (match !== null) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match[1] ?? match[0]);
+      }
+    }
+  };
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      check();
+    }
+  })();
+  return {
+    text: () => text,
+    waitFor(pattern: RegExp, timeoutMs: number): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}`)), timeoutMs);
+        waiters.push({
+          pattern,
+          resolve: (match) => {
+            clearTimeout(timer);
+            resolve(match);
+          },
+        });
+        check();
+      });
+    },
+  };
+}
