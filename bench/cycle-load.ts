@@ -1,0 +1,149 @@
+/**
+ * Control-plane throughput: full job cycles (enqueue → claim → complete) per second.
+ *
+ * Simulated hosts behave like the host daemon minus the process: they register, keep one
+ * long-poll claim in flight asking for all their free slots, "run" each job by completing it
+ * as succeeded at once, and heartbeat on the coordinator's schedule. Enqueuers keep the queue
+ * fed but bounded (at most `backlog` jobs waiting), so the queue does not grow for ever and
+ * every enqueue counted is also claimed and completed. Every write carries its own
+ * idempotency key. A cycle counts when its completion is acknowledged inside the window.
+ */
+import { percentile, WindowCounter, type Phase } from "./measure";
+
+export interface CycleOptions extends Phase {
+  hosts: number;
+  slotsPerHost: number;
+  enqueuers: number;
+  backlog: number;
+  runId: string;
+}
+
+export interface CycleResult {
+  cyclesPerSecond: number;
+  /** From sending the enqueue to the acknowledged completion. */
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"] });
+const CLAIM_WAIT_MS = 1_000;
+const RESULT = { exitCode: 0, signal: null, durationMs: 0 };
+
+interface LeasedJob {
+  id: string;
+  attempt: number;
+}
+
+class Backlog {
+  private waiting = 0;
+  private wakeups: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async reserve(): Promise<void> {
+    while (this.waiting >= this.limit) await new Promise<void>((resolve) => this.wakeups.push(resolve));
+    this.waiting++;
+  }
+
+  release(): void {
+    this.waiting--;
+    this.wakeups.shift()?.();
+  }
+
+  releaseAll(): void {
+    for (const wake of this.wakeups.splice(0)) wake();
+  }
+}
+
+export async function runCycleLoad(url: string, options: CycleOptions): Promise<CycleResult> {
+  const counter = new WindowCounter(options);
+  const backlog = new Backlog(options.backlog);
+  const enqueuedAt = new Map<string, number>();
+  const stop = new AbortController();
+  let writes = 0;
+  const post = async <T>(path: string, body: unknown): Promise<T> => {
+    const response = await fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-idempotency-key": `${options.runId}-${writes++}` },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      signal: stop.signal,
+    });
+    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+
+  const enqueuer = async () => {
+    while (counter.running) {
+      await backlog.reserve();
+      if (!counter.running) return;
+      const startedAt = performance.now();
+      const job = await post<{ id: string }>("/v1/jobs", JOB_BODY);
+      enqueuedAt.set(job.id, startedAt);
+    }
+  };
+
+  const host = async (index: number) => {
+    const registered = await post<{ host: { id: string }; heartbeatMs: number }>("/v1/hosts/register", {
+      name: `bench-host-${index}`,
+      capabilities: ["shell"],
+      slots: options.slotsPerHost,
+      version: "bench",
+    });
+    const hostId = registered.host.id;
+    const running = new Map<string, LeasedJob>();
+    const heartbeat = setInterval(() => {
+      const leases = [...running.values()].map((job) => ({ jobId: job.id, attempt: job.attempt }));
+      void post(`/v1/hosts/${hostId}/heartbeat`, { running: leases }).catch(() => {});
+    }, registered.heartbeatMs);
+    const complete = async (job: LeasedJob) => {
+      await post(`/v1/jobs/${job.id}/complete`, { hostId, attempt: job.attempt, status: "succeeded", result: RESULT });
+      running.delete(job.id);
+      backlog.release();
+      const startedAt = enqueuedAt.get(job.id);
+      enqueuedAt.delete(job.id);
+      if (startedAt !== undefined) counter.done(startedAt);
+    };
+    const inFlight = new Set<Promise<void>>();
+    try {
+      while (counter.running) {
+        const free = options.slotsPerHost - running.size;
+        if (free === 0) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        const { jobs } = await post<{ jobs: LeasedJob[] }>(`/v1/hosts/${hostId}/claim`, { slots: free, waitMs: CLAIM_WAIT_MS });
+        for (const job of jobs) {
+          running.set(job.id, job);
+          const completion: Promise<void> = complete(job).finally(() => inFlight.delete(completion));
+          inFlight.add(completion);
+        }
+      }
+      await Promise.all(inFlight);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  const hosts = Array.from({ length: options.hosts }, (_, index) => host(index));
+  const enqueuers = Array.from({ length: options.enqueuers }, () => enqueuer());
+  const ended = setTimeout(() => {
+    // Parked long polls and gated enqueuers have nothing left to do once the window closes.
+    backlog.releaseAll();
+    stop.abort();
+  }, counter.endsAt - performance.now() + 50);
+  const outcomes = await Promise.allSettled([...hosts, ...enqueuers]);
+  clearTimeout(ended);
+  const failure = outcomes.find(
+    (outcome): outcome is PromiseRejectedResult => outcome.status === "rejected" && !(stop.signal.aborted && isAbort(outcome.reason)),
+  );
+  if (failure !== undefined) throw failure.reason;
+  return {
+    cyclesPerSecond: counter.perSecond(),
+    p50Ms: percentile(counter.latenciesMs, 0.5),
+    p99Ms: percentile(counter.latenciesMs, 0.99),
+  };
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+}

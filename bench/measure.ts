@@ -1,0 +1,57 @@
+/**
+ * Counting operations inside a measurement window: load starts at once, the first `warmupMs`
+ * are not counted (JIT, connection set-up, SQLite page cache), then `measureMs` are.
+ */
+export interface Phase {
+  warmupMs: number;
+  measureMs: number;
+}
+
+export class WindowCounter {
+  readonly startsAt: number;
+  readonly endsAt: number;
+  private counted = 0;
+  private failures = 0;
+  readonly latenciesMs: number[] = [];
+
+  constructor(phase: Phase) {
+    this.startsAt = performance.now() + phase.warmupMs;
+    this.endsAt = this.startsAt + phase.measureMs;
+  }
+
+  get running(): boolean {
+    return performance.now() < this.endsAt;
+  }
+
+  /** Records one operation that started at `startedAt` and has just finished. */
+  done(startedAt: number): void {
+    const now = performance.now();
+    if (now < this.startsAt || now >= this.endsAt) return;
+    this.counted++;
+    this.latenciesMs.push(now - startedAt);
+  }
+
+  failed(): void {
+    this.failures++;
+  }
+
+  get failureCount(): number {
+    return this.failures;
+  }
+
+  perSecond(): number {
+    return this.counted / ((this.endsAt - this.startsAt) / 1_000);
+  }
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export function percentile(values: readonly number[], fraction: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+}
