@@ -191,6 +191,10 @@ export interface HostConfig {
   defaultJobTimeoutMs: number;
   /** Between SIGTERM and SIGKILL when a job is stopped. */
   killGraceMs: number;
+  /** The host's own PATH: job commands are resolved on it and jobs get it (a job's env cannot change it). */
+  jobPath: string;
+  /** LANG given to jobs. */
+  jobLang: string;
 }
 
 export function loadHostConfig(env: Env = process.env): HostConfig {
@@ -206,5 +210,7 @@ export function loadHostConfig(env: Env = process.env): HostConfig {
     timings: timings(env),
     defaultJobTimeoutMs: integer(env, "SKYCLAW_JOB_TIMEOUT_MS", 3_600_000, 100, 7 * 86_400_000),
     killGraceMs: integer(env, "SKYCLAW_KILL_GRACE_MS", 5_000, 0, 600_000),
+    jobPath: raw(env, "PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+    jobLang: raw(env, "LANG") ?? "C.UTF-8",
   };
 }
