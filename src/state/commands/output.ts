@@ -8,7 +8,8 @@ import { checkLease } from "./leases";
  * appendOutput — pre: the lease (jobId, hostId, attempt) is current. post: the chunks are
  * stored in order after the job's last chunk. Stored output per job stays within
  * maxOutputBytes: the first half is kept as the head; past it a marker chunk is written once
- * and the oldest chunks after the marker are dropped, so the rest is a rolling tail.
+ * and the oldest chunks after the marker are dropped, so the rest is a rolling tail. A chunk
+ * larger than the whole tail keeps only its last bytes, cut on a character boundary.
  */
 export function appendOutput(db: Database, cmd: AppendOutputCommand): CommandResult<AppendOutputResponse> {
   const check = checkLease(db, cmd.jobId, cmd.hostId, cmd.attempt);
@@ -22,17 +23,23 @@ export function appendOutput(db: Database, cmd: AppendOutputCommand): CommandRes
   let bytes = job.output_bytes;
   let markerSeq = job.output_marker_seq;
   const headBudget = Math.floor(cmd.maxOutputBytes / 2);
+  const tailBudget = cmd.maxOutputBytes - headBudget;
   const insert = db.query("INSERT INTO job_output (job_id, seq, attempt, stream, data, at) VALUES (?, ?, ?, ?, ?, ?)");
 
   for (const chunk of cmd.chunks) {
-    const size = Buffer.byteLength(chunk.data);
+    let data = chunk.data;
+    let size = Buffer.byteLength(data);
     if (markerSeq === null && bytes + size > headBudget) {
       markerSeq = ++seq;
       insert.run(cmd.jobId, markerSeq, cmd.attempt, "system", "\n[skyclaw: output truncated; the head and the latest tail are kept]\n", cmd.at);
     }
+    // A chunk larger than the whole tail is the latest output: keep its end rather than nothing.
+    if (size > tailBudget) {
+      data = lastUtf8Bytes(data, tailBudget);
+      size = Buffer.byteLength(data);
+    }
     if (markerSeq !== null) bytes -= dropOldestTail(db, cmd.jobId, markerSeq, bytes + size - cmd.maxOutputBytes);
-    if (size > cmd.maxOutputBytes - headBudget) continue; // a single chunk larger than the whole tail cannot be kept
-    insert.run(cmd.jobId, ++seq, cmd.attempt, chunk.stream, chunk.data, cmd.at);
+    insert.run(cmd.jobId, ++seq, cmd.attempt, chunk.stream, data, cmd.at);
     bytes += size;
   }
   db.query("UPDATE jobs SET output_seq = ?2, output_bytes = ?3, output_marker_seq = ?4, output_truncated = ?5 WHERE id = ?1").run(
@@ -63,4 +70,12 @@ function dropOldestTail(db: Database, jobId: string, markerSeq: number, excess: 
     }
   }
   return freed;
+}
+
+/** The longest suffix of `text` that fits in `maxBytes` of UTF-8 and starts on a character boundary. */
+function lastUtf8Bytes(text: string, maxBytes: number): string {
+  const encoded = Buffer.from(text);
+  let start = encoded.length - maxBytes;
+  while (start < encoded.length && (encoded[start]! & 0xc0) === 0x80) start++;
+  return encoded.subarray(start).toString("utf8");
 }
