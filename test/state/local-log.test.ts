@@ -1,0 +1,180 @@
+/** LocalLog over the state machine: group commit, replay of logged-but-unapplied entries, ordering. */
+import type { Database } from "bun:sqlite";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "../../src/db";
+import { LocalLog } from "../../src/raft/local-log";
+import type { AppliedEntry } from "../../src/raft/proposer";
+import type { Command, CommandResult } from "../../src/state/commands";
+import { StateMachine } from "../../src/state/state-machine";
+import { dumpTables, enqueue, registerHost, T0 } from "./harness";
+
+const dir = mkdtempSync(join(tmpdir(), "skyclaw-local-log-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let fileCount = 0;
+const freshPath = () => join(dir, `log-${++fileCount}.db`);
+
+interface Node {
+  db: Database;
+  machine: StateMachine;
+  log: LocalLog<Command, CommandResult>;
+  batches: AppliedEntry<Command, CommandResult>[][];
+}
+
+const open: Node[] = [];
+afterEach(() => {
+  for (const node of open.splice(0)) closeNode(node);
+});
+
+function openNode(path: string): Node {
+  const db = openDatabase(path);
+  const machine = new StateMachine(db);
+  const log = new LocalLog<Command, CommandResult>(db, machine);
+  const batches: AppliedEntry<Command, CommandResult>[][] = [];
+  log.onApplied((entries) => batches.push(entries));
+  const node = { db, machine, log, batches };
+  open.push(node);
+  return node;
+}
+
+function closeNode(node: Node): void {
+  const index = open.indexOf(node);
+  if (index >= 0) open.splice(index, 1);
+  node.log.close();
+  node.db.close();
+}
+
+const logRows = (db: Database) => db.query<{ idx: number; data: string }, []>("SELECT idx, data FROM raft_log ORDER BY idx").all();
+
+describe("group commit", () => {
+  test("concurrent proposals all resolve, in order, with fewer batches than proposals", async () => {
+    const node = openNode(freshPath());
+    const commands = Array.from({ length: 40 }, (_, i) => enqueue({ jobId: `job-${i}`, at: T0 + i }));
+    const results = await Promise.all(commands.map((command) => node.log.propose(command)));
+
+    expect(results.map((result) => result.ok && (result.value as { id: string }).id)).toEqual(commands.map((c) => c.jobId));
+    expect(logRows(node.db)).toEqual(commands.map((command, i) => ({ idx: i + 1, data: JSON.stringify(command) })));
+    expect(node.machine.lastApplied()).toBe(40);
+    const batchSizes = node.batches.map((batch) => batch.length);
+    expect(batchSizes.reduce((sum, size) => sum + size, 0)).toBe(40);
+    expect(batchSizes.length).toBeLessThan(40);
+    expect(node.batches.flat().map((entry) => entry.index)).toEqual(commands.map((_, i) => i + 1));
+    expect(node.db.query("SELECT id FROM jobs ORDER BY seq").all()).toEqual(commands.map((c) => ({ id: c.jobId })));
+  });
+
+  test("a refusal resolves its own proposal and does not disturb the rest of the batch", async () => {
+    const node = openNode(freshPath());
+    const [first, duplicate, third] = await Promise.all([
+      node.log.propose(enqueue({ jobId: "same" })),
+      node.log.propose(enqueue({ jobId: "same", at: T0 + 1 })),
+      node.log.propose(enqueue({ jobId: "other", at: T0 + 2 })),
+    ]);
+    expect(first!.ok).toBe(true);
+    expect(duplicate).toMatchObject({ ok: false, error: { code: "duplicate_id" } });
+    expect(third!.ok).toBe(true);
+    expect(node.machine.lastApplied()).toBe(3);
+  });
+
+  test("a batch whose apply throws is not committed, every proposer of it is rejected, and the log goes on", async () => {
+    const db = openDatabase(freshPath());
+    const machine = new StateMachine(db);
+    const exploding = {
+      lastApplied: () => machine.lastApplied(),
+      apply: (index: number, command: Command) => {
+        if (command.type === "enqueue" && command.jobId === "boom") throw new Error("disk on fire");
+        return machine.apply(index, command);
+      },
+    };
+    const log = new LocalLog<Command, CommandResult>(db, exploding);
+    try {
+      await log.propose(registerHost({ hostId: "h1" }));
+      const before = dumpTables(db);
+      const outcomes = await Promise.allSettled([
+        log.propose(enqueue({ jobId: "fine" })),
+        log.propose(enqueue({ jobId: "boom" })),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+      expect(dumpTables(db)).toEqual(before);
+      expect(logRows(db).map((row) => row.idx)).toEqual([1]);
+
+      expect(await log.propose(enqueue({ jobId: "after" }))).toMatchObject({ ok: true });
+      expect(logRows(db).map((row) => row.idx)).toEqual([1, 2]);
+      expect(machine.lastApplied()).toBe(2);
+    } finally {
+      log.close();
+      db.close();
+    }
+  });
+
+  test("close applies proposals still waiting for their batch, and later proposals are rejected", async () => {
+    const node = openNode(freshPath());
+    const pending = node.log.propose(enqueue({ jobId: "last-one" }));
+    node.log.close();
+    expect(await pending).toMatchObject({ ok: true, value: { id: "last-one" } });
+    await expect(node.log.propose(enqueue({ jobId: "too-late" }))).rejects.toThrow("closed");
+    expect(node.db.query("SELECT id FROM jobs").all()).toEqual([{ id: "last-one" }]);
+  });
+});
+
+describe("replay at start-up", () => {
+  test("entries in raft_log beyond last_applied are applied when a LocalLog opens the file", async () => {
+    const path = freshPath();
+    const first = openNode(path);
+    await first.log.propose(registerHost({ hostId: "h1" }));
+    closeNode(first);
+
+    // As if the process died after the entries were logged but before they were applied.
+    const raw = openDatabase(path);
+    const insert = raw.query("INSERT INTO raft_log (idx, term, data) VALUES (?, 1, ?)");
+    insert.run(2, JSON.stringify(enqueue({ jobId: "logged-only", at: T0 + 1 })));
+    insert.run(3, JSON.stringify(enqueue({ jobId: "logged-too", at: T0 + 2 })));
+    expect(new StateMachine(raw).lastApplied()).toBe(1);
+    raw.close();
+
+    const second = openNode(path);
+    expect(second.machine.lastApplied()).toBe(3);
+    expect(second.db.query("SELECT id, state FROM jobs ORDER BY seq").all()).toEqual([
+      { id: "logged-only", state: "queued" },
+      { id: "logged-too", state: "queued" },
+    ]);
+    // New proposals continue after the replayed entries.
+    await second.log.propose(enqueue({ jobId: "new", at: T0 + 3 }));
+    expect(logRows(second.db).map((row) => row.idx)).toEqual([1, 2, 3, 4]);
+    expect(second.machine.lastApplied()).toBe(4);
+  });
+
+  test("reopening a fully applied log applies nothing twice", async () => {
+    const path = freshPath();
+    const first = openNode(path);
+    await Promise.all([first.log.propose(registerHost({ hostId: "h1" })), first.log.propose(enqueue({ jobId: "j1" }))]);
+    const before = dumpTables(first.db);
+    closeNode(first);
+
+    const second = openNode(path);
+    expect(dumpTables(second.db)).toEqual(before);
+    expect(second.machine.lastApplied()).toBe(2);
+  });
+});
+
+describe("ordering", () => {
+  test("the state machine refuses to apply an entry out of order, and changes nothing", () => {
+    const db = openDatabase(":memory:");
+    const machine = new StateMachine(db);
+    try {
+      const applyAt = (index: number) => db.transaction(() => machine.apply(index, enqueue({ jobId: `job-at-${index}` })))();
+      expect(() => applyAt(2)).toThrow("out of order");
+      expect(() => applyAt(0)).toThrow("out of order");
+      expect(applyAt(1).ok).toBe(true);
+      const before = dumpTables(db);
+      expect(() => applyAt(1)).toThrow("out of order");
+      expect(() => applyAt(3)).toThrow("out of order");
+      expect(dumpTables(db)).toEqual(before);
+      expect(machine.lastApplied()).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+});
