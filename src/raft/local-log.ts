@@ -92,7 +92,14 @@ export class LocalLog<C, R> implements Proposer<C, R> {
       return;
     }
     batch.forEach((entry, i) => entry.resolve(applied[i]!.result));
-    for (const listener of this.listeners) listener(applied);
+    for (const listener of this.listeners) {
+      // The entries are committed and their proposers answered: a failing listener must not undo that.
+      try {
+        listener(applied);
+      } catch (error) {
+        console.error("skyclaw: a listener of applied log entries failed:", error);
+      }
+    }
     if (++this.batchesSinceCompaction >= 1_000) this.compact();
   }
 

@@ -18,7 +18,8 @@ export const STATE_MIGRATIONS: readonly string[] = [
     version TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('active', 'draining', 'lost')),
     registered_at INTEGER NOT NULL,
-    last_heartbeat_at INTEGER NOT NULL
+    last_heartbeat_at INTEGER NOT NULL,
+    drain_requested_at INTEGER               -- kept apart from state: a lost host that returns still drains
   ) STRICT;
 
   -- Distinct requirement sets seen so far. Claims match a host against these few rows instead

@@ -33,6 +33,7 @@ describe("registerHost", () => {
       state: "active",
       registered_at: T0,
       last_heartbeat_at: T0,
+      drain_requested_at: null,
     });
   });
 
@@ -50,6 +51,7 @@ describe("registerHost", () => {
       state: "active",
       registered_at: T0,
       last_heartbeat_at: T0 + 500,
+      drain_requested_at: null,
     });
     expect(h.db.query("SELECT count(*) AS n FROM hosts").get()).toEqual({ n: 1 });
   });
@@ -129,6 +131,20 @@ describe("heartbeat", () => {
     h.ok(drainHost({ hostId: "h1" }));
     const response = h.ok(heartbeat({ hostId: "h1", at: T0 + 1 }));
     expect(response.drain).toBe(true);
+    expect(h.host("h1").state).toBe("draining");
+  });
+
+  test("a draining host that was lost comes back draining, not active, and still gets no jobs", () => {
+    h.ok(registerHost({ hostId: "h1" }));
+    h.ok(drainHost({ hostId: "h1", at: T0 + 1 }));
+    h.ok(expireLeases({ at: T0 + 10_000, hostTimeoutMs: 10_000 }));
+    expect(h.host("h1").state).toBe("lost");
+    const response = h.ok(heartbeat({ hostId: "h1", at: T0 + 11_000 }));
+    expect(response.drain).toBe(true);
+    expect(h.host("h1")).toMatchObject({ state: "draining", drain_requested_at: T0 + 1 });
+    h.ok(expireLeases({ at: T0 + 30_000, hostTimeoutMs: 10_000 }));
+    h.ok(enqueue({ jobId: "j1", at: T0 + 30_001 }));
+    expect(h.ok(claim({ hostId: "h1", at: T0 + 30_002 })).jobs).toEqual([]);
     expect(h.host("h1").state).toBe("draining");
   });
 });

@@ -3,19 +3,19 @@ import type { Job } from "../../api";
 import type { ClaimCommand } from "../commands";
 import { refusal, success, type CommandResult } from "../commands";
 import { getHost, getJob, nextClaimableJob, satisfiedRequirementSets } from "../queries";
+import { LIVE_STATE } from "./hosts";
 
 /**
  * claim — pre: the host is registered. post: up to min(maxJobs, free slots) queued jobs whose
  * every requirement the host has, best priority first then oldest, are `leased` to the host
  * with attempt + 1 and a lease until at + leaseMs. A draining host gets none; a lost host that
- * claims is alive, so it becomes active again.
+ * claims is alive, so it becomes active (or draining) again.
  */
 export function claim(db: Database, cmd: ClaimCommand): CommandResult<{ jobs: Job[] }> {
   const host = getHost(db, cmd.hostId);
   if (host === null) return refusal("not_found", `no host with id "${cmd.hostId}"; register first`, "id");
-  if (host.state === "draining") return success({ jobs: [] });
-  if (host.state === "lost") db.query("UPDATE hosts SET state = 'active' WHERE id = ?").run(cmd.hostId);
-  db.query("UPDATE hosts SET last_heartbeat_at = ? WHERE id = ?").run(cmd.at, cmd.hostId);
+  db.query(`UPDATE hosts SET last_heartbeat_at = ?, state = ${LIVE_STATE} WHERE id = ?`).run(cmd.at, cmd.hostId);
+  if (getHost(db, cmd.hostId)!.state === "draining") return success({ jobs: [] });
 
   const wanted = Math.min(cmd.maxJobs, host.slots - host.runningJobs);
   if (wanted <= 0) return success({ jobs: [] });

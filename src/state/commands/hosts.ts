@@ -16,21 +16,24 @@ export function registerHost(db: Database, cmd: RegisterHostCommand): CommandRes
     `INSERT INTO hosts (id, name, capabilities, slots, version, state, registered_at, last_heartbeat_at)
      VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6)
      ON CONFLICT (id) DO UPDATE SET name = ?2, capabilities = ?3, slots = ?4, version = ?5,
-       state = 'active', last_heartbeat_at = ?6`,
+       state = 'active', last_heartbeat_at = ?6, drain_requested_at = NULL`,
   ).run(cmd.hostId, cmd.name, JSON.stringify(canonicalSet(cmd.capabilities)), cmd.slots, cmd.version, cmd.at);
   return success(getHost(db, cmd.hostId)!);
 }
 
+/** The state of a host that was just heard from: draining if a drain was requested, else active. */
+export const LIVE_STATE = "CASE WHEN drain_requested_at IS NOT NULL THEN 'draining' ELSE 'active' END";
+
 /**
  * heartbeat — pre: the host is registered. post: last heartbeat = at; a `lost` host is active
- * again; every lease in `running` that the host still holds is renewed to at + leaseMs. The
+ * again (or draining, if a drain was requested before it was lost); every lease in `running` that the host still holds is renewed to at + leaseMs. The
  * result tells the host which of its jobs to cancel, which leases it no longer holds, and
  * whether to drain.
  */
 export function heartbeat(db: Database, cmd: HeartbeatCommand): CommandResult<HeartbeatResponse> {
   const touched = db
     .query(
-      `UPDATE hosts SET last_heartbeat_at = ?2, state = CASE WHEN state = 'lost' THEN 'active' ELSE state END WHERE id = ?1`,
+      `UPDATE hosts SET last_heartbeat_at = ?2, state = ${LIVE_STATE} WHERE id = ?1`,
     )
     .run(cmd.hostId, cmd.at);
   if (touched.changes === 0) return refusal("not_found", `no host with id "${cmd.hostId}"; register first`, "hostId");
@@ -61,7 +64,9 @@ export function heartbeat(db: Database, cmd: HeartbeatCommand): CommandResult<He
  * its leases, and learns to exit at its next heartbeat.
  */
 export function drainHost(db: Database, cmd: DrainHostCommand): CommandResult<Host> {
-  const touched = db.query("UPDATE hosts SET state = 'draining' WHERE id = ?").run(cmd.hostId);
+  const touched = db
+    .query("UPDATE hosts SET state = 'draining', drain_requested_at = coalesce(drain_requested_at, ?2) WHERE id = ?1")
+    .run(cmd.hostId, cmd.at);
   if (touched.changes === 0) return refusal("not_found", `no host with id "${cmd.hostId}"`, "id");
   return success(getHost(db, cmd.hostId)!);
 }
