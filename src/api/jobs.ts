@@ -18,7 +18,10 @@ export const JobSpec = t.Object(
     kind: JobKind,
     command: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.commandLength })),
     args: t.Optional(t.Array(t.String({ maxLength: LIMITS.argLength }), { maxItems: LIMITS.args })),
-    env: t.Optional(t.Record(EnvName, t.String({ maxLength: LIMITS.envValueLength }), { maxProperties: LIMITS.envEntries })),
+    // additionalProperties: a TypeBox record alone lets keys that fail EnvName through.
+    env: t.Optional(
+      t.Record(EnvName, t.String({ maxLength: LIMITS.envValueLength }), { maxProperties: LIMITS.envEntries, additionalProperties: false }),
+    ),
     cwd: t.Optional(t.String({ minLength: 1, maxLength: 4_096 })),
     /** OpenClaw agent form: runs `openclaw agent exec <message> --json …` and keeps the envelope. */
     message: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.messageLength })),
@@ -91,7 +94,7 @@ export type Job = Static<typeof Job>;
 export const ListJobsQuery = t.Object(
   {
     state: t.Optional(JobState),
-    limit: t.Optional(t.Numeric({ minimum: 1, maximum: LIMITS.pageSize })),
+    limit: t.Optional(t.Integer({ minimum: 1, maximum: LIMITS.pageSize })),
     cursor: t.Optional(t.String({ pattern: "^[0-9]{1,18}$", description: "nextCursor of the previous page" })),
   },
   strict,
@@ -147,7 +150,7 @@ export const OutputQuery = t.Object(
   {
     after: t.Optional(t.Numeric({ minimum: 0, description: "return chunks with seq greater than this" })),
     waitMs: t.Optional(t.Numeric({ minimum: 0, maximum: 60_000, description: "long-poll until new output or a state change" })),
-    limit: t.Optional(t.Numeric({ minimum: 1, maximum: LIMITS.pageSize })),
+    limit: t.Optional(t.Integer({ minimum: 1, maximum: LIMITS.pageSize })),
   },
   strict,
 );

@@ -14,8 +14,14 @@ export function createApp(node: CoordinatorNode) {
   const { token, maxBodyBytes } = node.config;
   return new Elysia({ normalize: false })
     .onRequest(({ request, set }) => {
-      // Bun refuses larger bodies itself, but with an empty 413; answer in our shape when we can tell.
-      if (Number(request.headers.get("content-length") ?? 0) > maxBodyBytes) {
+      // The size is judged from content-length before anything is read. A chunked body has none,
+      // so it is refused rather than read without a bound (every client of ours sends a length).
+      const contentLength = request.headers.get("content-length");
+      if (contentLength === null && request.headers.get("transfer-encoding") !== null) {
+        set.status = 411;
+        return { error: "length_required", message: "send the request body with a content-length header, not chunked" };
+      }
+      if (Number(contentLength ?? 0) > maxBodyBytes) {
         set.status = 413;
         return { error: "body_too_large", message: `request body is over the ${maxBodyBytes}-byte limit (SKYCLAW_MAX_BODY_BYTES)` };
       }

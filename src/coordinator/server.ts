@@ -4,6 +4,8 @@ import { ConfigError } from "../config";
 import { createApp } from "./app";
 import { CoordinatorNode, type Clock } from "./node";
 
+const BUN_BODY_BACKSTOP_BYTES = 4 * 1_073_741_824;
+
 export interface RunningCoordinator {
   node: CoordinatorNode;
   url: string;
@@ -23,9 +25,10 @@ export function startCoordinator(config: CoordinatorConfig, clock?: Clock): Runn
   // Long polls hold a connection for up to claimWaitMs; Bun's idle timeout must outlast them.
   const idleTimeout = Math.min(255, Math.ceil(config.timings.claimWaitMs / 1000) + 30);
   try {
-    // Bun's own cap is a backstop for bodies sent without content-length; with one, the app
-    // answers 413 itself in the API's JSON shape (Bun's answer has an empty body).
-    app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes * 2, idleTimeout });
+    // The app refuses oversized and chunked bodies itself, from the headers, in the API's JSON
+    // shape. Bun's own cap would answer first with an empty 413, so it is set far above ours and
+    // is only a backstop.
+    app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: BUN_BODY_BACKSTOP_BYTES, idleTimeout });
   } catch (error) {
     node.close();
     throw error;

@@ -61,11 +61,14 @@ export function jobRoutes(node: CoordinatorNode) {
         const after = query.after ?? 0;
         const limit = query.limit ?? LIMITS.pageSize;
         const deadline = node.clock.now() + (query.waitMs ?? 0);
+        const first = requireJob(params.id);
         for (;;) {
           const job = requireJob(params.id);
           const chunks = outputAfter(node.db, params.id, after, limit);
           const remaining = deadline - node.clock.now();
-          if (chunks.length > 0 || TERMINAL_JOB_STATES.has(job.state) || remaining <= 0) {
+          // A state change (leased, requeued, cancel requested) ends the wait too, as documented.
+          const changed = job.state !== first.state || job.attempt !== first.attempt || job.cancelRequestedAt !== first.cancelRequestedAt;
+          if (chunks.length > 0 || changed || TERMINAL_JOB_STATES.has(job.state) || remaining <= 0) {
             return { job, chunks, lastSeq: chunks.at(-1)?.seq ?? after };
           }
           await node.waiters.waitForJob(params.id, remaining, request.signal);
