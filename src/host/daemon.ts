@@ -1,0 +1,333 @@
+/**
+ * The host daemon: registers this machine with the coordinators, heartbeats (which renews the
+ * leases of the jobs it runs), long-polls for jobs while it has free slots, runs each in its
+ * own slot (see job-runner.ts) and reports how it ended.
+ *
+ * Leases: the host keeps its own view of each lease, renewed from the time a successful
+ * heartbeat was *sent*. When that view runs out (heartbeats kept failing) it kills the job and
+ * reports nothing; the coordinator requeues the job when its own view runs out a moment later.
+ *
+ * Stopping: `drain` stops claiming and lets running jobs finish and report; `shutdownNow` stops
+ * them (process group SIGTERM, SIGKILL after the grace period) and reports them as cancelled.
+ * A drain asked for remotely (`skyclaw hosts drain`) arrives in a heartbeat response.
+ */
+import { mkdirSync } from "node:fs";
+import type { Job } from "../api";
+import { ApiError } from "../client/http";
+import { SkyclawClient } from "../client/skyclaw-client";
+import type { HostConfig } from "../config";
+import { VERSION } from "../version";
+import { Allowlist } from "./allowlist";
+import { detectCapabilities } from "./capabilities";
+import { loadIdentity, saveIdentity } from "./identity";
+import type { CommandContext } from "./job-command";
+import { JobRun, type JobOutcome } from "./job-runner";
+
+export interface HostDaemonOptions {
+  /** One human-readable line per event; default console.error. */
+  log?: (line: string) => void;
+}
+
+export interface RunningHost {
+  hostId: string;
+  /** Stop claiming, let running jobs finish and report them, then resolve. (SIGTERM) */
+  drain(): Promise<void>;
+  /** Stop running jobs now (SIGTERM to each job's process group, SIGKILL after config.killGraceMs), report them as cancelled, then resolve. (second SIGTERM / SIGINT) */
+  shutdownNow(): Promise<void>;
+  /** Resolves when the daemon has stopped, for any reason (drain, shutdownNow, or a remote drain seen in a heartbeat response). */
+  stopped: Promise<void>;
+}
+
+export async function startHost(config: HostConfig, options: HostDaemonOptions = {}): Promise<RunningHost> {
+  const daemon = new HostDaemon(config, options.log ?? ((line) => console.error(line)));
+  await daemon.start();
+  return {
+    hostId: daemon.hostId,
+    drain: () => daemon.drain(),
+    shutdownNow: () => daemon.shutdownNow(),
+    stopped: daemon.stopped,
+  };
+}
+
+interface Slot {
+  run: JobRun;
+  leaseTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Local time at which this host's view of the lease runs out. */
+  leaseDeadline: number;
+  /** The run is over and its completion is being sent. */
+  reporting: boolean;
+}
+
+const MAX_CLAIM_BACKOFF_MS = 5_000;
+
+class HostDaemon {
+  hostId = "";
+  readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
+  private state: "running" | "draining" | "stopping" | "stopped" = "running";
+  private readonly slots = new Map<string, Slot>();
+  private timings = { leaseMs: 0, heartbeatMs: 0, claimWaitMs: 0 };
+  private capabilities: string[] = [];
+  private context!: CommandContext;
+  /** Claims, completions, registration: the default retry budget. */
+  private readonly client: SkyclawClient;
+  /** Heartbeats and drain notices: one try per coordinator; the next tick is the retry. */
+  private readonly quickClient: SkyclawClient;
+  /** Output: retried for about a lease, then the batch is dropped. */
+  private outputClient!: SkyclawClient;
+  private readonly claimAbort = new AbortController();
+  private claimLoopDone = false;
+  private wakeClaimLoop: (() => void) | undefined;
+  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatInFlight: Promise<void> | undefined;
+  private failedHeartbeats = 0;
+  private registering: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: HostConfig,
+    private readonly log: (line: string) => void,
+  ) {
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    const onFailover = (from: string, reason: string) => this.log(`skyclaw host: coordinator ${from} failed (${reason}); trying the next`);
+    this.client = new SkyclawClient(config.client, { onFailover });
+    this.quickClient = new SkyclawClient(config.client, { retryBudgetMs: 0 });
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.config.stateDir, { recursive: true, mode: 0o700 });
+    const allowlist = Allowlist.fromConfig(this.config.allowedCommands, this.config.jobPath);
+    for (const entry of allowlist.unresolved) this.log(`skyclaw host: SKYCLAW_ALLOWED_COMMANDS entry "${entry}" is not an executable on this host; ignored`);
+    this.log(`skyclaw host: ${allowlist.describe()}`);
+    const detected = await detectCapabilities(this.config, this.log);
+    this.capabilities = detected.capabilities;
+    this.context = { config: this.config, allowlist, openclawExecutable: detected.openclawExecutable };
+
+    const stored = loadIdentity(this.config.stateDir);
+    await this.register(stored?.hostId);
+    if (stored?.hostId !== this.hostId) saveIdentity(this.config.stateDir, { hostId: this.hostId });
+    this.outputClient = new SkyclawClient(this.config.client, { retryBudgetMs: this.timings.leaseMs });
+    this.log(
+      `skyclaw host: registered as ${this.hostId} ("${this.config.name}", capabilities ${this.capabilities.join(",") || "none"}, ${this.config.maxParallel} slot(s)) at ${this.client.http.currentUrl}`,
+    );
+    this.scheduleHeartbeat();
+    void this.claimLoop();
+  }
+
+  drain(): Promise<void> {
+    if (this.state === "running") {
+      this.state = "draining";
+      this.log(`skyclaw host: draining: no new jobs; waiting for ${this.slots.size} running job(s)`);
+      // Tell the coordinator first so it hands this host nothing more, then end the claim.
+      void this.quickClient
+        .drainHost(this.hostId)
+        .catch(() => {})
+        .finally(() => this.stopClaiming());
+    }
+    this.stopIfIdle();
+    return this.stopped;
+  }
+
+  shutdownNow(): Promise<void> {
+    if (this.state === "running" || this.state === "draining") {
+      this.state = "stopping";
+      this.log(`skyclaw host: shutting down: stopping ${this.slots.size} running job(s)`);
+      this.stopClaiming();
+      for (const slot of this.slots.values()) if (!slot.reporting) slot.run.stop("host_shutdown");
+    }
+    this.stopIfIdle();
+    return this.stopped;
+  }
+
+  // --- registration -----------------------------------------------------------------------
+
+  private async register(hostId: string | undefined): Promise<void> {
+    const response = await this.client.register({
+      ...(hostId !== undefined && { hostId }),
+      name: this.config.name,
+      capabilities: this.capabilities,
+      slots: this.config.maxParallel,
+      version: VERSION,
+    });
+    this.hostId = response.host.id;
+    this.timings = { leaseMs: response.leaseMs, heartbeatMs: response.heartbeatMs, claimWaitMs: response.claimWaitMs };
+  }
+
+  /** The coordinator forgot this host (e.g. a fresh database): register again under the same id. */
+  private reRegister(): Promise<void> {
+    this.registering ??= this.register(this.hostId)
+      .then(() => this.log(`skyclaw host: the coordinator did not know ${this.hostId}; registered again`))
+      .catch((error) => this.log(`skyclaw host: could not register again: ${describe(error)}`))
+      .finally(() => (this.registering = undefined));
+    return this.registering;
+  }
+
+  // --- heartbeats and leases ----------------------------------------------------------------
+
+  private scheduleHeartbeat(): void {
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatInFlight = this.heartbeat().finally(() => {
+        this.heartbeatInFlight = undefined;
+        if (this.state !== "stopped") this.scheduleHeartbeat();
+      });
+    }, this.timings.heartbeatMs);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const running = [...this.slots.values()].map(({ run }) => ({ jobId: run.jobId, attempt: run.attempt }));
+    const sentAt = Date.now();
+    try {
+      const response = await this.quickClient.heartbeat(this.hostId, { running });
+      if (this.failedHeartbeats > 0) this.log(`skyclaw host: heartbeats work again after ${this.failedHeartbeats} failure(s)`);
+      this.failedHeartbeats = 0;
+      for (const lease of response.renewed) {
+        const slot = this.slotOf(lease.jobId, lease.attempt);
+        if (slot !== undefined) this.armLease(slot, sentAt + this.timings.leaseMs);
+      }
+      for (const lease of response.cancel) {
+        const slot = this.slotOf(lease.jobId, lease.attempt);
+        if (slot === undefined || slot.reporting) continue;
+        this.log(`job ${lease.jobId} (attempt ${lease.attempt}): cancel requested; stopping it`);
+        slot.run.stop("cancelled");
+      }
+      for (const lease of response.lost) {
+        const slot = this.slotOf(lease.jobId, lease.attempt);
+        if (slot === undefined || slot.reporting) continue;
+        this.log(`job ${lease.jobId} (attempt ${lease.attempt}): the coordinator says this host no longer holds its lease; stopping it`);
+        slot.run.stop("lease_lost");
+      }
+      if (response.drain && this.state === "running") {
+        this.log("skyclaw host: the coordinator asked this host to drain");
+        void this.drain();
+      }
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        await this.reRegister();
+        return;
+      }
+      this.failedHeartbeats++;
+      if (this.failedHeartbeats === 1) this.log(`skyclaw host: heartbeat failed: ${describe(error)}`);
+    }
+  }
+
+  private slotOf(jobId: string, attempt: number): Slot | undefined {
+    const slot = this.slots.get(jobId);
+    return slot !== undefined && slot.run.attempt === attempt ? slot : undefined;
+  }
+
+  private armLease(slot: Slot, deadline: number): void {
+    if (deadline <= slot.leaseDeadline) return;
+    slot.leaseDeadline = deadline;
+    clearTimeout(slot.leaseTimer);
+    slot.leaseTimer = setTimeout(() => {
+      if (slot.reporting) return;
+      this.log(`job ${slot.run.jobId} (attempt ${slot.run.attempt}): could not renew its lease in time; stopping it`);
+      slot.run.stop("lease_lost");
+    }, deadline - Date.now());
+  }
+
+  // --- claiming and running -----------------------------------------------------------------
+
+  private async claimLoop(): Promise<void> {
+    let failures = 0;
+    try {
+      while (this.state === "running") {
+        const free = this.config.maxParallel - this.slots.size;
+        if (free <= 0) {
+          await new Promise<void>((resolve) => (this.wakeClaimLoop = resolve));
+          continue;
+        }
+        try {
+          const { jobs } = await this.client.claim(this.hostId, free, this.timings.claimWaitMs, this.claimAbort.signal);
+          failures = 0;
+          const claimedAt = Date.now();
+          for (const job of jobs) this.launch(job, claimedAt);
+        } catch (error) {
+          if (this.state !== "running") break;
+          failures++;
+          if (error instanceof ApiError && error.status === 404) await this.reRegister();
+          else this.log(`skyclaw host: claim failed: ${describe(error)}`);
+          await this.pause(Math.min(MAX_CLAIM_BACKOFF_MS, 100 * 2 ** Math.min(failures, 6)));
+        }
+      }
+    } finally {
+      this.claimLoopDone = true;
+      this.stopIfIdle();
+    }
+  }
+
+  private launch(job: Job, claimedAt: number): void {
+    if (this.slots.has(job.id)) return;
+    const run = new JobRun(job, { context: this.context, client: this.outputClient, hostId: this.hostId, log: this.log });
+    const slot: Slot = { run, leaseTimer: undefined, leaseDeadline: 0, reporting: false };
+    this.slots.set(job.id, slot);
+    this.armLease(slot, claimedAt + this.timings.leaseMs);
+    if (this.state === "stopping") run.stop("host_shutdown");
+    void this.finish(slot);
+  }
+
+  private async finish(slot: Slot): Promise<void> {
+    const { run } = slot;
+    let outcome: JobOutcome | null;
+    try {
+      outcome = await run.done;
+    } catch (error) {
+      outcome = { status: "failed", result: { exitCode: null, signal: null, durationMs: 0, reason: "host_error", message: describe(error).slice(0, 4_000) } };
+      this.log(`job ${run.jobId} (attempt ${run.attempt}): host error: ${describe(error)}`);
+    }
+    slot.reporting = true;
+    if (outcome !== null) await this.report(slot, outcome);
+    clearTimeout(slot.leaseTimer);
+    this.slots.delete(run.jobId);
+    this.wakeClaimLoop?.();
+    this.stopIfIdle();
+  }
+
+  /** Sends the completion, retrying while this host still holds the lease (heartbeats keep renewing it). */
+  private async report(slot: Slot, outcome: JobOutcome): Promise<void> {
+    const { run } = slot;
+    for (;;) {
+      try {
+        await this.client.complete(run.jobId, { hostId: this.hostId, attempt: run.attempt, ...outcome });
+        return;
+      } catch (error) {
+        if (error instanceof ApiError) {
+          this.log(`job ${run.jobId} (attempt ${run.attempt}): completion refused: ${error.message}`);
+          return;
+        }
+        if (Date.now() >= slot.leaseDeadline) {
+          this.log(`job ${run.jobId} (attempt ${run.attempt}): could not report before its lease ran out: ${describe(error)}`);
+          return;
+        }
+      }
+    }
+  }
+
+  // --- stopping -----------------------------------------------------------------------------
+
+  private stopClaiming(): void {
+    this.claimAbort.abort();
+    this.wakeClaimLoop?.();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.claimAbort.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+
+  private stopIfIdle(): void {
+    if (this.state === "running" || this.state === "stopped") return;
+    if (!this.claimLoopDone || this.slots.size > 0) return;
+    this.state = "stopped";
+    clearTimeout(this.heartbeatTimer);
+    void Promise.resolve(this.heartbeatInFlight).finally(() => {
+      this.log(`skyclaw host: ${this.hostId} stopped`);
+      this.resolveStopped();
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
