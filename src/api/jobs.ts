@@ -50,19 +50,22 @@ export const EnqueueBody = t.Composite(
 );
 export type EnqueueBody = Static<typeof EnqueueBody>;
 
-export const JobResult = t.Object({
-  exitCode: t.Union([t.Integer(), t.Null()]),
-  signal: t.Union([t.String(), t.Null()]),
-  durationMs: t.Integer({ minimum: 0 }),
-  /** Why the run ended when it was not a plain exit: timeout, cancelled, not_allowed, spawn_failed, lease_lost… */
-  reason: t.Optional(t.String({ maxLength: 200 })),
-  message: t.Optional(t.String({ maxLength: 4_096 })),
-  stdoutTail: t.Optional(t.String({ maxLength: LIMITS.outputChunkBytes })),
-  stderrTail: t.Optional(t.String({ maxLength: LIMITS.outputChunkBytes })),
-  truncated: t.Optional(t.Boolean()),
-  /** Structured result, e.g. the OpenClaw JSON envelope (`ok`, `status`, `final`, `usage`…). */
-  openclaw: t.Optional(t.Record(t.String(), t.Unknown())),
-});
+export const JobResult = t.Object(
+  {
+    exitCode: t.Union([t.Integer(), t.Null()]),
+    signal: t.Union([t.String(), t.Null()]),
+    durationMs: t.Integer({ minimum: 0 }),
+    /** Why the run ended when it was not a plain exit: timeout, cancelled, not_allowed, spawn_failed, lease_lost… */
+    reason: t.Optional(t.String({ maxLength: 200 })),
+    message: t.Optional(t.String({ maxLength: 4_096 })),
+    stdoutTail: t.Optional(t.String({ maxLength: LIMITS.outputChunkBytes })),
+    stderrTail: t.Optional(t.String({ maxLength: LIMITS.outputChunkBytes })),
+    truncated: t.Optional(t.Boolean()),
+    /** Structured result, e.g. the OpenClaw JSON envelope (`ok`, `status`, `final`, `usage`…). */
+    openclaw: t.Optional(t.Record(t.String(), t.Unknown())),
+  },
+  strict,
+);
 export type JobResult = Static<typeof JobResult>;
 
 export const Job = t.Object({
