@@ -106,6 +106,19 @@ describe("POST /v1/jobs", () => {
     expect(coordinator.rows("SELECT id FROM jobs")).toEqual([]);
   });
 
+  test("a __proto__ key in the body cannot smuggle fields into the job", async () => {
+    const coordinator = startTestCoordinator();
+    const reply = await coordinator.call<Job>("POST", "/v1/jobs", {
+      rawBody: '{"kind":"shell","command":"echo","__proto__":{"env":{"LD_PRELOAD":"/tmp/evil.so"},"requires":["x"]}}',
+    });
+    expect(reply.status).toBeLessThan(500);
+    if (reply.status === 201) {
+      expect(reply.body.spec).toEqual({ kind: "shell", command: "echo" });
+      expect(reply.body.requires).toEqual(["shell"]);
+    }
+    expect(JSON.stringify(coordinator.rows("SELECT spec FROM jobs"))).not.toContain("LD_PRELOAD");
+  });
+
   test("a body that is not JSON gets 400 invalid_json", async () => {
     const coordinator = startTestCoordinator();
     const reply = await coordinator.call("POST", "/v1/jobs", { rawBody: '{"kind": "shell",' });
