@@ -131,6 +131,15 @@ export function readPid(path: string): number {
   return pid;
 }
 
+/** Polling with a deadline, for conditions with no event to await (a log line, a PID gone, a host row). */
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await Bun.sleep(20);
+  }
+}
+
 export async function stopAll(): Promise<void> {
   await Promise.all(hosts.splice(0).map((host) => host.shutdownNow()));
   await Promise.all(coordinators.splice(0).map((coordinator) => coordinator.stop()));
