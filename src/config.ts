@@ -214,3 +214,41 @@ export function loadHostConfig(env: Env = process.env): HostConfig {
     jobLang: raw(env, "LANG") ?? "C.UTF-8",
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+
+/** Commands a `skyclaw dev` host may run besides SKYCLAW_ALLOWED_COMMANDS: enough to try things out. */
+export const DEV_ALLOWED_COMMANDS = ["sh", "bash", "echo", "node", "bun", "openclaw"] as const;
+
+/**
+ * `skyclaw dev`: a coordinator on .skyclaw/dev.db plus a local host, in the current directory.
+ * The host's coordinator URL is only known once the coordinator listens (the port may be 0), so
+ * the caller fills in `host.client.coordinatorUrls`.
+ */
+export interface DevConfig {
+  coordinator: CoordinatorConfig;
+  host: HostConfig;
+}
+
+export function loadDevConfig(env: Env = process.env): DevConfig {
+  const coordinator = loadCoordinatorConfig(env);
+  // The dev host talks only to the dev coordinator (whose port may be 0 = any free port).
+  const host = loadHostConfig({ ...env, SKYCLAW_COORDINATOR_PORT: undefined, SKYCLAW_COORDINATOR_URL: undefined, SKYCLAW_COORDINATOR_URLS: undefined });
+  return {
+    coordinator: {
+      ...coordinator,
+      nodeId: raw(env, "SKYCLAW_COORDINATOR_NODE_ID") ?? "dev",
+      dbPath: join(".skyclaw", "dev.db"),
+      peerUrls: [],
+      minReplications: 1,
+    },
+    host: {
+      ...host,
+      name: raw(env, "SKYCLAW_HOST_NAME") ?? `${hostname()}-dev`,
+      // The host itself drops openclaw when the command is not installed.
+      capabilities: raw(env, "SKYCLAW_CAPABILITIES") === undefined ? ["shell", "openclaw"] : host.capabilities,
+      allowedCommands: [...new Set([...DEV_ALLOWED_COMMANDS, ...host.allowedCommands])],
+      stateDir: raw(env, "SKYCLAW_HOST_STATE_DIR") ?? join(".skyclaw", "dev-host"),
+    },
+  };
+}

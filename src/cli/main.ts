@@ -1,32 +1,31 @@
 #!/usr/bin/env bun
 /**
- * The `skyclaw` command. Parsing and help come from citty; this file adds what citty leaves
- * out: one-line errors with a non-zero exit code instead of stack traces.
+ * The `skyclaw` command. Commands are loaded lazily so that `skyclaw enqueue-shell` does not
+ * pay for importing the coordinator's web framework. Parsing, help and errors go through
+ * runner.ts: one-line errors, exit 2 for usage/configuration, 1 for API/network failures.
  */
-import { defineCommand, runMain } from "citty";
-import { ConfigError } from "../config";
+import { defineCommand } from "citty";
 import { VERSION } from "../version";
-import { coordinatorCommand } from "./commands/coordinator";
+import { failAndExit } from "./errors";
+import { runCli } from "./runner";
 
 const main = defineCommand({
   meta: { name: "skyclaw", version: VERSION, description: "Pool machines into one job network for OpenClaw and shell jobs" },
   subCommands: {
-    coordinator: coordinatorCommand,
+    coordinator: () => import("./commands/coordinator").then((module) => module.coordinatorCommand),
+    host: () => import("./commands/host").then((module) => module.hostCommand),
+    dev: () => import("./commands/dev").then((module) => module.devCommand),
+    "enqueue-shell": () => import("./commands/enqueue-shell").then((module) => module.enqueueShellCommand),
+    "enqueue-openclaw": () => import("./commands/enqueue-openclaw").then((module) => module.enqueueOpenclawCommand),
+    jobs: () => import("./commands/jobs").then((module) => module.jobsCommand),
+    hosts: () => import("./commands/hosts").then((module) => module.hostsCommand),
   },
 });
 
-process.on("unhandledRejection", (error) => {
-  reportAndExit(error);
-});
-
-function reportAndExit(error: unknown): never {
-  const message = error instanceof ConfigError ? `configuration error: ${error.message}` : error instanceof Error ? error.message : String(error);
-  console.error(`skyclaw: ${message}`);
-  process.exit(2);
-}
+process.on("unhandledRejection", (error) => failAndExit(error));
 
 try {
-  await runMain(main);
+  process.exit(await runCli(main, process.argv.slice(2), VERSION));
 } catch (error) {
-  reportAndExit(error);
+  failAndExit(error);
 }

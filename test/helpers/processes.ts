@@ -92,6 +92,34 @@ export async function runCli(
   return { exitCode, stdout, stderr };
 }
 
+export interface CliProcess {
+  pid: number;
+  process: Subprocess<"ignore", "pipe", "pipe">;
+  stdout: ReturnType<typeof collect>;
+  stderr: ReturnType<typeof collect>;
+  /** Exit code, once the process has ended and its output is collected. */
+  exited: Promise<number>;
+}
+
+/** Starts the CLI without waiting for it: for long-running commands (`dev`, `host`, `--wait`, `logs -f`). */
+export function startCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliProcess {
+  const child = Bun.spawn(["bun", CLI_ENTRY, ...args], {
+    env: childEnv(options.env),
+    cwd: options.cwd ?? REPO_ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  running.add(child);
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  const exited = Promise.all([child.exited, stdout.ended, stderr.ended]).then(([code]) => {
+    running.delete(child);
+    return code;
+  });
+  return { pid: child.pid, process: child, stdout, stderr, exited };
+}
+
 /** Kills every process these helpers started that is still running (call in afterAll/afterEach). */
 export async function killAll(): Promise<void> {
   const children = [...running];
@@ -123,7 +151,7 @@ export function collect(stream: ReadableStream<Uint8Array>) {
       }
     }
   };
-  void (async () => {
+  const ended = (async () => {
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
       text += decoder.decode(chunk, { stream: true });
@@ -132,6 +160,8 @@ export function collect(stream: ReadableStream<Uint8Array>) {
   })();
   return {
     text: () => text,
+    /** Resolves when the stream has closed and all its text is in `text()`. */
+    ended,
     waitFor(pattern: RegExp, timeoutMs: number): Promise<string> {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}`)), timeoutMs);
