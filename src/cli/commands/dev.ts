@@ -22,8 +22,7 @@ export const devCommand = defineCommand({
       );
       const urlHint = coordinator.port === 8787 ? "" : `SKYCLAW_COORDINATOR_URL=${coordinator.url} `;
       log(
-        `skyclaw dev: coordinator listening on ${coordinator.url} (db ${config.coordinator.dbPath}), host ${host.hostId} ` +
-          `(allowed: ${config.host.allowedCommands.join(",")})`,
+        `skyclaw dev: coordinator listening on ${coordinator.url} (db ${config.coordinator.dbPath}), host ${host.hostId} running jobs here`,
       );
       log(`try: ${urlHint}skyclaw enqueue-shell --wait bash -lc "echo hello from skyclaw"`);
       await runHostUntilStopped(host, log);
