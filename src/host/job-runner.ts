@@ -78,7 +78,12 @@ export class JobRun {
       ensureDir(plan.cwd);
       return await this.execute(plan);
     } finally {
-      removeJobDir(dir);
+      try {
+        removeJobDir(dir);
+      } catch (error) {
+        // A job can leave files its own user cannot delete; that must not change how it ended.
+        this.log(`could not remove ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
   }
 

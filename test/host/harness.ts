@@ -38,9 +38,11 @@ export function startTestCoordinator(env: Record<string, string> = {}): TestCoor
   const coordinator = startCoordinator(
     loadCoordinatorConfig({ SKYCLAW_COORDINATOR_PORT: "0", SKYCLAW_DB_PATH: join(dir, "coordinator.db"), ...TIMINGS, ...env }),
   );
-  coordinators.push(coordinator);
+  let stopping: Promise<void> | undefined;
+  const once = { ...coordinator, stop: () => (stopping ??= coordinator.stop()) };
+  coordinators.push(once);
   const client = new SkyclawClient(loadClientConfig({ SKYCLAW_COORDINATOR_URL: coordinator.url, ...env }), { retryBudgetMs: 2_000 });
-  return { ...coordinator, client };
+  return { ...once, client };
 }
 
 export function hostConfig(coordinatorUrl: string, env: Record<string, string> = {}): HostConfig {

@@ -72,9 +72,35 @@ describe("identity", () => {
     expect((await waitForEnd(coordinator.client, job.id)).state).toBe("succeeded");
   });
 
+  test("a host the coordinator forgot (a fresh database) registers again under its id", async () => {
+    const host = await startTestHost(hostConfig(coordinator.url));
+    await coordinator.stop();
+    const fresh = startTestCoordinator({ SKYCLAW_COORDINATOR_PORT: String(coordinator.port) });
+    await eventually(() => host.lines.some((line) => line.includes("registered again")));
+    expect((await fresh.client.listHosts()).hosts.map((entry) => entry.id)).toEqual([host.hostId]);
+    const job = await fresh.client.enqueue(shellJob("echo still here"));
+    expect((await waitForEnd(fresh.client, job.id)).state).toBe("succeeded");
+  });
+
   test("another state directory is another host", async () => {
     const first = await startTestHost(hostConfig(coordinator.url));
     const second = await startTestHost(hostConfig(coordinator.url));
     expect(second.hostId).not.toBe(first.hostId);
+  });
+});
+
+describe("coordinator failover", () => {
+  test("a host given a dead coordinator first registers and runs jobs through the next one", async () => {
+    const dead = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("down", { status: 503 }) });
+    try {
+      const host = await startTestHost(hostConfig(coordinator.url, { SKYCLAW_COORDINATOR_URL: "", SKYCLAW_COORDINATOR_URLS: `http://127.0.0.1:${dead.port},${coordinator.url}` }));
+      const job = await coordinator.client.enqueue(shellJob("echo via failover"));
+      const done = await waitForEnd(coordinator.client, job.id);
+      expect(done.state).toBe("succeeded");
+      expect(done.result?.stdoutTail).toBe("via failover\n");
+      expect(host.lines.join("\n")).toContain(`coordinator http://127.0.0.1:${dead.port} failed`);
+    } finally {
+      dead.stop(true);
+    }
   });
 });
