@@ -12,7 +12,7 @@ import { ANSI_ESCAPE, UsageError } from "./errors";
 import { writeOut, writeErr } from "./output";
 import { scanArgs } from "./strict-args";
 
-// biome-ignore lint: citty's CommandDef is generic over each command's own args.
+// Each command is a CommandDef over its own args; the runner handles them all alike.
 type AnyCommand = CommandDef<any>;
 
 /** What every command receives as `context.data`. */

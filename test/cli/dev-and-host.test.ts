@@ -1,5 +1,5 @@
 /** `skyclaw dev` and `skyclaw host` as real processes running real jobs. */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, setDefaultTimeout, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "../../src/api";
@@ -7,6 +7,8 @@ import { isGone, killAll, runCli, startCli, startCoordinatorProcess, tempDir } f
 import { api } from "./simulated-host";
 
 afterAll(killAll);
+// bunfig's [test] timeout is not applied by bun 1.4.5; these tests spawn real processes.
+setDefaultTimeout(20_000);
 
 describe("skyclaw dev", () => {
   test("runs a coordinator and a host in one process; an enqueued echo succeeds; SIGTERM stops it", async () => {

@@ -1,5 +1,5 @@
 /** `skyclaw enqueue-*` against a real coordinator process: what lands in the queue, exactly. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, setDefaultTimeout, beforeAll, describe, expect, test } from "bun:test";
 import type { Job } from "../../src/api";
 import { killAll, runCli, startCoordinatorProcess, type CoordinatorProcess } from "../helpers/processes";
 import { api } from "./simulated-host";
@@ -12,6 +12,8 @@ beforeAll(async () => {
   env = { SKYCLAW_COORDINATOR_URL: coordinator.url };
 });
 afterAll(killAll);
+// bunfig's [test] timeout is not applied by bun 1.4.5; these tests spawn real processes.
+setDefaultTimeout(20_000);
 
 async function storedJob(id: string): Promise<Job> {
   const { status, body } = await api<Job>(coordinator.url, "GET", `/v1/jobs/${id}`);

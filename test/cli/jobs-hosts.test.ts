@@ -1,5 +1,5 @@
 /** `skyclaw jobs list|get|cancel|logs` and `skyclaw hosts` against a real coordinator process. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, setDefaultTimeout, beforeAll, describe, expect, test } from "bun:test";
 import type { Host, Job, JobList } from "../../src/api";
 import { killAll, runCli, startCli, startCoordinatorProcess, type CoordinatorProcess } from "../helpers/processes";
 import { api, SimulatedHost } from "./simulated-host";
@@ -12,6 +12,8 @@ beforeAll(async () => {
   env = { SKYCLAW_COORDINATOR_URL: coordinator.url };
 });
 afterAll(killAll);
+// bunfig's [test] timeout is not applied by bun 1.4.5; these tests spawn real processes.
+setDefaultTimeout(20_000);
 
 async function enqueue(body: Record<string, unknown>): Promise<Job> {
   const { status, body: job } = await api<Job>(coordinator.url, "POST", "/v1/jobs", { kind: "shell", command: "echo", ...body });

@@ -1,9 +1,11 @@
 /** The CLI's own surface: --version, --help, and refusing bad command lines with exit code 2. */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, setDefaultTimeout, describe, expect, test } from "bun:test";
 import { VERSION } from "../../src/version";
 import { killAll, runCli } from "../helpers/processes";
 
 afterAll(killAll);
+// bunfig's [test] timeout is not applied by bun 1.4.5; these tests spawn real processes.
+setDefaultTimeout(20_000);
 
 // No coordinator listens here: a usage error must be reported before any request is made.
 const noCoordinator = { SKYCLAW_COORDINATOR_URL: "http://127.0.0.1:9" };

@@ -2,7 +2,7 @@
  * `enqueue-* --wait` with a host simulated over the HTTP API: output streamed as it arrives,
  * and the exit code a CI step would see for each way a job can end.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, setDefaultTimeout, beforeAll, describe, expect, test } from "bun:test";
 import type { Job } from "../../src/api";
 import { killAll, runCli, startCli, startCoordinatorProcess, type CoordinatorProcess } from "../helpers/processes";
 import { api, SimulatedHost } from "./simulated-host";
@@ -17,6 +17,8 @@ beforeAll(async () => {
   env = { SKYCLAW_COORDINATOR_URL: coordinator.url };
 });
 afterAll(killAll);
+// bunfig's [test] timeout is not applied by bun 1.4.5; these tests spawn real processes.
+setDefaultTimeout(20_000);
 
 describe("--wait", () => {
   test("streams stdout and stderr while the job runs and exits with the job's exit code", async () => {
