@@ -30,6 +30,12 @@ export function createApp(node: CoordinatorNode) {
       set.status = 401;
       return { error: "unauthorized", message: "missing or wrong token: send it in the x-skyclaw-token header" };
     })
+    // Every body is JSON whatever its content-type says (`curl -d` claims a form), and no body
+    // at all (`curl -X POST …/cancel`) is `{}`: the schema, not the framing, decides.
+    .onParse(async ({ request }) => {
+      const text = await request.text();
+      return text.trim() === "" ? {} : JSON.parse(text);
+    })
     .onError(({ code, error, set, request }) => {
       if (error instanceof HttpError) {
         set.status = error.status;
@@ -38,7 +44,7 @@ export function createApp(node: CoordinatorNode) {
       switch (code) {
         case "VALIDATION":
           set.status = 400;
-          return validationErrorBody(error.type, error.all);
+          return validationErrorBody(error.type === "property" ? queryFieldOf(request, error.value) : error.type, error.all);
         case "PARSE":
           set.status = 400;
           return { error: "invalid_json", message: "the request body is not valid JSON" };
@@ -63,4 +69,15 @@ export function createApp(node: CoordinatorNode) {
     .use(systemRoutes(node))
     .use(hostRoutes(node))
     .use(jobRoutes(node));
+}
+
+/**
+ * Elysia checks coerced query values one at a time and forgets which parameter it was checking;
+ * the bad value is all it keeps. Name the parameter that carried it.
+ */
+function queryFieldOf(request: Request, value: unknown): string {
+  for (const [name, raw] of new URL(request.url).searchParams) {
+    if (raw === String(value) || Number(raw) === value) return name;
+  }
+  return "query";
 }

@@ -49,7 +49,7 @@ const routes: Record<string, () => Case[]> = {
     { method: "POST", path: "/v1/hosts/register", ...text("name=x") },
   ],
   "POST /v1/hosts/:id/heartbeat": () => [
-    { method: "POST", path: `/v1/hosts/${hostId}/heartbeat` },
+    { method: "POST", path: `/v1/hosts/${hostId}/heartbeat`, rawBody: "null" },
     { method: "POST", path: `/v1/hosts/${hostId}/heartbeat`, body: { running: "all" } },
     { method: "POST", path: `/v1/hosts/${hostId}/heartbeat`, body: { running: [{ jobId }] } },
     { method: "POST", path: `/v1/hosts/${hostId}/heartbeat`, body: { running: [{ jobId: "../x", attempt: 1 }] } },
@@ -93,7 +93,7 @@ const routes: Record<string, () => Case[]> = {
     { method: "POST", path: "/v1/jobs", body: { kind: "shell", command: "x", requires: Array.from({ length: 33 }, (_, i) => `c${i}`) } },
     { method: "POST", path: "/v1/jobs", body: { kind: "shell", command: "x", id: jobId } },
     { method: "POST", path: "/v1/jobs", rawBody: '{"kind":"shell","command":"x","priority":1e999}' },
-    { method: "POST", path: "/v1/jobs", ...text('{"kind":"shell","command":"x"}') },
+    { method: "POST", path: "/v1/jobs", ...text("kind=shell&command=x") },
   ],
   "GET /v1/jobs": () => [
     { method: "GET", path: "/v1/jobs?limit=1.5" },
