@@ -4,7 +4,7 @@
  * generator honest on a small machine: it competes for the CPU like a real client would.
  */
 import type { Subprocess } from "bun";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const REPO_ROOT = resolve(import.meta.dir, "..");
@@ -15,6 +15,8 @@ const START_TIMEOUT_MS = 15_000;
 export interface BenchCoordinator {
   url: string;
   pid: number;
+  /** User + system CPU seconds the coordinator has used (Linux /proc; NaN elsewhere). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startBenchCoordinator(name: string, env: Record<string, st
   return {
     url,
     pid: child.pid,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     async stop() {
       child.kill("SIGTERM");
       await child.exited;
@@ -57,6 +60,19 @@ export async function startBenchCoordinator(name: string, env: Record<string, st
 export function killBenchCoordinators(): void {
   for (const child of running) child.kill("SIGKILL");
   running.clear();
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
 }
 
 async function listeningUrl(stderr: ReadableStream<Uint8Array>): Promise<string> {

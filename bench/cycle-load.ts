@@ -8,6 +8,7 @@
  * every enqueue counted is also claimed and completed. Every write carries its own
  * idempotency key. A cycle counts when its completion is acknowledged inside the window.
  */
+import { newIdempotencyKey } from "../src/client/http";
 import { percentile, WindowCounter, type Phase } from "./measure";
 
 export interface CycleOptions extends Phase {
@@ -15,7 +16,6 @@ export interface CycleOptions extends Phase {
   slotsPerHost: number;
   enqueuers: number;
   backlog: number;
-  runId: string;
 }
 
 export interface CycleResult {
@@ -23,6 +23,11 @@ export interface CycleResult {
   /** From sending the enqueue to the acknowledged completion. */
   p50Ms: number;
   p99Ms: number;
+  /** Coordinator CPU time per counted operation. */
+  cpuMicros: number;
+  /** Claim requests answered, and how many of them came back without a job. */
+  claims: number;
+  emptyClaims: number;
 }
 
 const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"] });
@@ -60,11 +65,12 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
   const backlog = new Backlog(options.backlog);
   const enqueuedAt = new Map<string, number>();
   const stop = new AbortController();
-  let writes = 0;
+  let claims = 0;
+  let emptyClaims = 0;
   const post = async <T>(path: string, body: unknown): Promise<T> => {
     const response = await fetch(`${url}${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-idempotency-key": `${options.runId}-${writes++}` },
+      headers: { "content-type": "application/json", "x-idempotency-key": newIdempotencyKey() },
       body: typeof body === "string" ? body : JSON.stringify(body),
       signal: stop.signal,
     });
@@ -112,6 +118,10 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
           continue;
         }
         const { jobs } = await post<{ jobs: LeasedJob[] }>(`/v1/hosts/${hostId}/claim`, { slots: free, waitMs: CLAIM_WAIT_MS });
+        if (counter.running) {
+          claims++;
+          if (jobs.length === 0) emptyClaims++;
+        }
         for (const job of jobs) {
           running.set(job.id, job);
           const completion: Promise<void> = complete(job).finally(() => inFlight.delete(completion));
@@ -121,6 +131,8 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
       await Promise.all(inFlight);
     } finally {
       clearInterval(heartbeat);
+      // Completions cut off by the end of the window must not surface as unhandled rejections.
+      await Promise.allSettled(inFlight);
     }
   };
 
@@ -141,6 +153,9 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
     cyclesPerSecond: counter.perSecond(),
     p50Ms: percentile(counter.latenciesMs, 0.5),
     p99Ms: percentile(counter.latenciesMs, 0.99),
+    cpuMicros: counter.cpuMicrosPerOperation(),
+    claims,
+    emptyClaims,
   };
 }
 

@@ -5,6 +5,8 @@
 export interface Phase {
   warmupMs: number;
   measureMs: number;
+  /** CPU seconds used so far by the process under test, read when the window opens and closes. */
+  cpuSeconds?: () => number;
 }
 
 export class WindowCounter {
@@ -13,10 +15,17 @@ export class WindowCounter {
   private counted = 0;
   private failures = 0;
   readonly latenciesMs: number[] = [];
+  private cpuAtStart = NaN;
+  private cpuAtEnd = NaN;
 
   constructor(phase: Phase) {
     this.startsAt = performance.now() + phase.warmupMs;
     this.endsAt = this.startsAt + phase.measureMs;
+    const { cpuSeconds } = phase;
+    if (cpuSeconds !== undefined) {
+      setTimeout(() => (this.cpuAtStart = cpuSeconds()), phase.warmupMs);
+      setTimeout(() => (this.cpuAtEnd = cpuSeconds()), phase.warmupMs + phase.measureMs);
+    }
   }
 
   get running(): boolean {
@@ -41,6 +50,11 @@ export class WindowCounter {
 
   perSecond(): number {
     return this.counted / ((this.endsAt - this.startsAt) / 1_000);
+  }
+
+  /** CPU time the process under test spent per counted operation, in µs (NaN when not measured). */
+  cpuMicrosPerOperation(): number {
+    return ((this.cpuAtEnd - this.cpuAtStart) * 1e6) / this.counted;
   }
 }
 

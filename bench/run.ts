@@ -10,6 +10,7 @@
  * separate `bun` process, so on a 2-core machine the generator takes its share of the CPU as
  * real clients would. `--quick` is one short run of each, for smoke-checking.
  */
+import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { killBenchCoordinators, startBenchCoordinator } from "./coordinator-process";
 import { runCycleLoad } from "./cycle-load";
@@ -36,6 +37,7 @@ interface Sample {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  cpuMicros: number;
 }
 
 const samples: { enqueue: Sample[]; cycle: Sample[] } = { enqueue: [], cycle: [] };
@@ -53,14 +55,16 @@ console.log(
 );
 try {
   for (let run = 1; run <= runs; run++) {
-    const runId = `bench-${Date.now().toString(36)}-${run}`;
     {
       const coordinator = await startBenchCoordinator("enqueue");
       try {
-        const result = await runEnqueueLoad(coordinator.url, { clients: ENQUEUE_CLIENTS, runId, ...phase });
+        const result = await runEnqueueLoad(coordinator.url, { clients: ENQUEUE_CLIENTS, ...phase, cpuSeconds: coordinator.cpuSeconds });
         if (result.failures > 0) throw new Error(`enqueue run ${run}: ${result.failures} requests were not answered 201`);
-        samples.enqueue.push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
-        console.log(`  run ${run} enqueue: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)})`);
+        samples.enqueue.push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
+        console.log(
+          `  run ${run} enqueue: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+            `coordinator ${result.cpuMicros.toFixed(0)} µs CPU/job)`,
+        );
       } finally {
         await coordinator.stop();
       }
@@ -68,9 +72,12 @@ try {
     {
       const coordinator = await startBenchCoordinator("cycle");
       try {
-        const result = await runCycleLoad(coordinator.url, { ...CYCLE_SHAPE, runId, ...phase });
-        samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
-        console.log(`  run ${run} cycle:   ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)})`);
+        const result = await runCycleLoad(coordinator.url, { ...CYCLE_SHAPE, ...phase, cpuSeconds: coordinator.cpuSeconds });
+        samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
+        console.log(
+          `  run ${run} cycle:   ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+            `${result.claims} claims, ${result.emptyClaims} empty; coordinator ${result.cpuMicros.toFixed(0)} µs CPU/cycle)`,
+        );
       } finally {
         await coordinator.stop();
       }
@@ -94,7 +101,7 @@ const rows = [
 ];
 console.log("");
 console.log(table(
-  ["scenario", "median", "min", "max", "p50 ms", "p99 ms", "target", "ratio", ""],
+  ["scenario", "median", "min", "max", "p50 ms", "p99 ms", "CPU µs/op", "target", "ratio", ""],
   rows.map(({ name, samples: values, target }) => {
     const rates = values.map((sample) => sample.perSecond);
     const rate = median(rates);
@@ -105,12 +112,19 @@ console.log(table(
       formatRate(Math.max(...rates)),
       median(values.map((sample) => sample.p50Ms)).toFixed(1),
       median(values.map((sample) => sample.p99Ms)).toFixed(1),
+      median(values.map((sample) => sample.cpuMicros)).toFixed(0),
       formatRate(target),
       `${(rate / target).toFixed(2)}x`,
       rate >= target ? "ok" : "BELOW TARGET",
     ];
   }),
 ));
+const load = loadavg()[0]!;
+console.log(
+  `\nCPU µs/op: coordinator CPU time per operation in the window (its capacity on one idle core is about 1e6 / that).` +
+    `\nload average at the end: ${load.toFixed(2)} on ${availableParallelism()} cores` +
+    (load > availableParallelism() ? " — other processes competed for the CPU; rates are lower than on an idle machine" : ""),
+);
 
 function formatRate(value: number): string {
   return Math.round(value).toLocaleString("en-US");
