@@ -4,10 +4,10 @@
  */
 import type { Database } from "bun:sqlite";
 import type { Host, Job, JobState, OutputChunk } from "../api";
-import { HOST_COLUMNS, JOB_COLUMNS, JOB_FROM, toHost, toJob, type HostRow, type JobRow } from "./rows";
+import { HOST_COLUMNS, JOB_COLUMNS, toHost, toJob, type HostRow, type JobRow } from "./rows";
 
 export function getJob(db: Database, jobId: string): Job | null {
-  const row = db.query<JobRow, [string]>(`SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE jobs.id = ?`).get(jobId);
+  const row = db.query<JobRow, [string]>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE jobs.id = ?`).get(jobId);
   return row === null ? null : toJob(row);
 }
 
@@ -20,11 +20,11 @@ export function listJobs(
   const rows =
     options.state === undefined
       ? db
-          .query<JobRow, [number, number]>(`SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE jobs.seq < ? ORDER BY jobs.seq DESC LIMIT ?`)
+          .query<JobRow, [number, number]>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE jobs.seq < ? ORDER BY jobs.seq DESC LIMIT ?`)
           .all(before, options.limit + 1)
       : db
           .query<JobRow, [string, number, number]>(
-            `SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE jobs.state = ? AND jobs.seq < ? ORDER BY jobs.seq DESC LIMIT ?`,
+            `SELECT ${JOB_COLUMNS} FROM jobs WHERE jobs.state = ? AND jobs.seq < ? ORDER BY jobs.seq DESC LIMIT ?`,
           )
           .all(options.state, before, options.limit + 1);
   const page = rows.slice(0, options.limit);
@@ -55,7 +55,7 @@ export function jobCountsByState(db: Database): Record<string, number> {
 export function queueByRequirements(db: Database): { requires: string[]; queued: number }[] {
   return db
     .query<{ requires: string; queued: number }, []>(
-      `SELECT requirement_sets.requires, count(*) AS queued FROM ${JOB_FROM}
+      `SELECT requirement_sets.requires, count(*) AS queued FROM jobs JOIN requirement_sets ON requirement_sets.id = jobs.requirement_set
        WHERE jobs.state = 'queued' GROUP BY jobs.requirement_set ORDER BY queued DESC`,
     )
     .all()
@@ -74,13 +74,22 @@ export function outputAfter(db: Database, jobId: string, afterSeq: number, limit
     .all(jobId, afterSeq, limit);
 }
 
+/** Parsed requirement lists by their stored JSON text; the text is the key, so the cache is never stale. */
+const parsedRequirements = new Map<string, readonly string[]>();
+
+function parseRequirements(text: string): readonly string[] {
+  let parsed = parsedRequirements.get(text);
+  if (parsed === undefined) parsedRequirements.set(text, (parsed = JSON.parse(text) as string[]));
+  return parsed;
+}
+
 /** Requirement sets a host with these capabilities satisfies (every required capability present). */
 export function satisfiedRequirementSets(db: Database, capabilities: readonly string[]): number[] {
   const have = new Set(capabilities);
   return db
     .query<{ id: number; requires: string }, []>("SELECT id, requires FROM requirement_sets")
     .all()
-    .filter((set) => (JSON.parse(set.requires) as string[]).every((cap) => have.has(cap)))
+    .filter((set) => parseRequirements(set.requires).every((cap) => have.has(cap)))
     .map((set) => set.id);
 }
 
