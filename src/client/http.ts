@@ -127,8 +127,13 @@ export class HttpClient {
   }
 }
 
+/**
+ * Time-ordered (UUIDv7), so the coordinator's index of idempotency records grows at its end:
+ * random keys would dirty a different B-tree page per request and multiply the bytes every
+ * durable commit writes (measured by bench/: ~2.4x the WAL frames per commit).
+ */
 export function newIdempotencyKey(): string {
-  return `skyclaw-${crypto.randomUUID()}`;
+  return `skyclaw-${Bun.randomUUIDv7()}`;
 }
 
 function jitteredBackoffMs(round: number): number {
