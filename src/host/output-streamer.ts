@@ -134,6 +134,8 @@ export class OutputStreamer {
     this.flushTimer = undefined;
     this.inFlight ??= this.sendLoop().finally(() => {
       this.inFlight = undefined;
+      // Text written while the loop was finishing found it still "in flight" and scheduled nothing.
+      if (this.pending.length > 0 && !this.closed) this.flushSoon(FLUSH_DELAY_MS);
     });
     return this.inFlight;
   }
