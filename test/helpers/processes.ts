@@ -3,7 +3,7 @@
  * ephemeral port, found by the address they print, and cleaned up by PID.
  */
 import type { Subprocess } from "bun";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -128,11 +128,19 @@ export async function killAll(): Promise<void> {
   await Promise.all(children.map((child) => child.exited));
 }
 
-/** True when no process with this PID exists any more. */
+/**
+ * True when no process with this PID runs any more. A zombie counts as gone: it runs nothing,
+ * and in containers whose PID 1 never reaps orphans it would otherwise stay "alive" forever.
+ */
 export function isGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return false;
+  } catch {
+    return true;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
   } catch {
     return true;
   }
