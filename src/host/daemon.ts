@@ -4,8 +4,9 @@
  * own slot (see job-runner.ts) and reports how it ended.
  *
  * Leases: the host keeps its own view of each lease, renewed from the time a successful
- * heartbeat was *sent*. When that view runs out (heartbeats kept failing) it kills the job and
- * reports nothing; the coordinator requeues the job when its own view runs out a moment later.
+ * heartbeat was *sent*, and shortened so that a job is dead before the coordinator's lease
+ * ends (see stopWithinMs). When that view runs out (heartbeats kept failing) it kills the job
+ * and reports nothing; the coordinator requeues the job when its own lease runs out, later.
  *
  * Stopping: `drain` stops claiming and lets running jobs finish and report; `shutdownNow` stops
  * them (process group SIGTERM, SIGKILL after the grace period) and reports them as cancelled.
@@ -181,7 +182,7 @@ class HostDaemon {
       this.failedHeartbeats = 0;
       for (const lease of response.renewed) {
         const slot = this.slotOf(lease.jobId, lease.attempt);
-        if (slot !== undefined) this.armLease(slot, sentAt + this.timings.leaseMs);
+        if (slot !== undefined) this.armLease(slot, sentAt + this.stopWithinMs());
       }
       for (const lease of response.cancel) {
         const slot = this.slotOf(lease.jobId, lease.attempt);
@@ -212,6 +213,17 @@ class HostDaemon {
   private slotOf(jobId: string, attempt: number): Slot | undefined {
     const slot = this.slots.get(jobId);
     return slot !== undefined && slot.run.attempt === attempt ? slot : undefined;
+  }
+
+  /**
+   * How long after a renewal was sent the host lets a job run without another one. The job
+   * must be gone before the coordinator can hand it to another host, so the host starts
+   * stopping it early enough for SIGTERM, the kill grace period and a heartbeat of slack to
+   * fit inside the lease.
+   */
+  private stopWithinMs(): number {
+    const { leaseMs, heartbeatMs } = this.timings;
+    return Math.max(Math.floor(leaseMs / 2), leaseMs - this.config.killGraceMs - heartbeatMs);
   }
 
   private armLease(slot: Slot, deadline: number): void {
@@ -260,7 +272,7 @@ class HostDaemon {
     const run = new JobRun(job, { context: this.context, client: this.outputClient, hostId: this.hostId, log: this.log });
     const slot: Slot = { run, leaseTimer: undefined, leaseDeadline: 0, reporting: false };
     this.slots.set(job.id, slot);
-    this.armLease(slot, claimedAt + this.timings.leaseMs);
+    this.armLease(slot, claimedAt + this.stopWithinMs());
     if (this.state === "stopping") run.stop("host_shutdown");
     void this.finish(slot);
   }
