@@ -7,7 +7,7 @@ import { nodeCountForSeed } from "./seeds";
 import { runSimulation, SimulationFailure } from "./simulation";
 
 const SEEDS_PER_BATCH = 50;
-const BATCHES = 6;
+const BATCHES = 8;
 
 describe("raft simulation", () => {
   for (let batch = 0; batch < BATCHES; batch++) {

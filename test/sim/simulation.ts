@@ -139,7 +139,7 @@ class Simulation {
   }
 
   run(): SimulationReport {
-    const chaosSteps = this.options.chaosSteps ?? 800;
+    const chaosSteps = this.options.chaosSteps ?? 1000;
     for (; this.step < chaosSteps; this.step++) {
       this.injectChaos();
       this.advanceTime();

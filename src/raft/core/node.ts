@@ -9,10 +9,12 @@
  * timeout ignore vote requests). Membership changes take effect when the config entry is
  * appended, one server at a time.
  */
+import { answerAppend, answerHeartbeat, answerSnapshot } from "./follower";
 import { Leader } from "./leader";
 import { RaftLog } from "./log";
-import { encodeMembership, isMember, tallyVotes } from "./membership";
-import type { AppendMessage, Entry, HardState, HeartbeatMessage, Membership, Message, NodeId, Outgoing, PreVoteMessage, Role, Snapshot, SnapshotMessage, SoftState, VoteMessage } from "./messages";
+import { encodeMembership, tallyVotes } from "./membership";
+import { applyMembershipChange } from "./membership-change";
+import type { Entry, HardState, Membership, Message, NodeId, Outgoing, PreVoteMessage, Role, Snapshot, SoftState, VoteMessage } from "./messages";
 import { type RaftOptions, type ResolvedRaftOptions, resolveOptions } from "./options";
 import type { MembershipChange, NodeStatus, OperationResult, PersistedState, ProposeResult, ReadState, Ready, Refusal, RefusalReason } from "./ready";
 
@@ -136,9 +138,9 @@ export class RaftNode {
         if (this.role !== "follower") this.becomeFollower(this.term, message.from);
         this.electionElapsed = 0;
         this.leaderId = message.from;
-        if (message.type === "append") this.handleAppend(message);
-        else if (message.type === "heartbeat") this.handleHeartbeat(message);
-        else this.handleSnapshot(message);
+        if (message.type === "append") this.send(answerAppend(this.log, message));
+        else if (message.type === "heartbeat") this.send(answerHeartbeat(this.log, message));
+        else this.send(answerSnapshot(this.log, message));
         return;
       case "preVoteResponse":
       case "voteResponse": {
@@ -184,7 +186,13 @@ export class RaftNode {
       return this.refuse("configChangePending", "the new leader has not committed an entry of its term yet; retry shortly");
     }
     const current = this.log.membership();
-    const next = this.changedMembership(current, change, leader);
+    const next = applyMembershipChange(current, change, {
+      leaderId: this.id,
+      lastIndex: this.log.lastIndex(),
+      matchOf: (id) => leader.matchOf(id),
+      minReplications: this.options.minReplications,
+      maxPromoteLagEntries: this.options.maxPromoteLagEntries,
+    });
     if (typeof next === "string") return this.refuse("invalidChange", next);
     const result = this.appendOwn("config", encodeMembership(next));
     leader.setMembership(this.log.membership(), true);
@@ -351,7 +359,7 @@ export class RaftNode {
     leader.tickSnapshots();
   }
 
-  // ---- follower side ------------------------------------------------------------------------
+  // ---- voting -------------------------------------------------------------------------------
 
   private handleVoteRequest(message: PreVoteMessage | VoteMessage): void {
     const canVote =
@@ -367,40 +375,6 @@ export class RaftNode {
     }
   }
 
-  private handleAppend(message: AppendMessage): void {
-    const committed = this.log.committed;
-    let { prevIndex, prevTerm, entries } = message;
-    if (prevIndex < committed) {
-      // Our committed prefix matches any leader's log: skip what it already covers.
-      entries = entries.filter((entry) => entry.index > committed);
-      prevIndex = committed;
-      prevTerm = this.log.term(committed)!;
-    }
-    const lastNew = this.log.tryAppend(prevIndex, prevTerm, entries);
-    if (lastNew !== null) {
-      this.log.commitTo(Math.min(message.commit, lastNew));
-      this.send({ type: "appendResponse", to: message.from, reject: false, index: lastNew, hintIndex: 0, hintTerm: 0 });
-      return;
-    }
-    const hintIndex = this.log.findConflictByTerm(Math.min(prevIndex, this.log.lastIndex()), prevTerm);
-    const hintTerm = this.log.term(hintIndex) ?? 0;
-    this.send({ type: "appendResponse", to: message.from, reject: true, index: prevIndex, hintIndex, hintTerm });
-  }
-
-  private handleHeartbeat(message: HeartbeatMessage): void {
-    this.log.commitTo(Math.min(message.commit, this.log.lastIndex()));
-    this.send({ type: "heartbeatResponse", to: message.from, readSeq: message.readSeq });
-  }
-
-  private handleSnapshot(message: SnapshotMessage): void {
-    const snapshot = message.snapshot;
-    if (snapshot.index > this.log.committed) {
-      if (this.log.matchTerm(snapshot.index, snapshot.term)) this.log.commitTo(snapshot.index);
-      else this.log.restore(snapshot);
-    }
-    this.send({ type: "appendResponse", to: message.from, reject: false, index: this.log.committed, hintIndex: 0, hintTerm: 0 });
-  }
-
   // ---- helpers ------------------------------------------------------------------------------
 
   private appendOwn(type: Entry["type"], data: string): ProposeResult {
@@ -408,30 +382,6 @@ export class RaftNode {
     this.log.append([entry]);
     this.leader!.entriesAppended();
     return { ok: true, index: entry.index, term: entry.term };
-  }
-
-  private changedMembership(current: Membership, change: MembershipChange, leader: Leader): Membership | string {
-    const { node } = change;
-    const voters = current.voters.filter((id) => id !== node);
-    const learners = current.learners.filter((id) => id !== node);
-    switch (change.type) {
-      case "addLearner":
-        if (isMember(current, node)) return `${node} is already a member`;
-        return { voters, learners: [...learners, node] };
-      case "promote": {
-        if (!current.learners.includes(node)) return `${node} is not a learner`;
-        const lag = this.log.lastIndex() - leader.matchOf(node);
-        if (lag > this.options.maxPromoteLagEntries) return `${node} is ${lag} entries behind; promote it once it has caught up`;
-        return { voters: [...voters, node], learners };
-      }
-      case "remove":
-        if (!isMember(current, node)) return `${node} is not a member`;
-        if (node === this.id) return "cannot remove the leader; transfer leadership first";
-        if (current.voters.includes(node) && voters.length < this.options.minReplications) {
-          return `removing ${node} would leave ${voters.length} voters, fewer than minReplications (${this.options.minReplications})`;
-        }
-        return { voters, learners };
-    }
   }
 
   private refuseUnlessLeading(): Refusal | null {
