@@ -11,7 +11,7 @@ import { openDatabase } from "../db";
 import { LocalLog } from "../raft/local-log";
 import type { AppliedEntry, Proposer } from "../raft/proposer";
 import type { Command, CommandResult } from "../state/commands";
-import { getJob, nextDeadline, oldestIdempotencyExpiry } from "../state/queries";
+import { claimableWork, getJob, nextDeadline, oldestIdempotencyExpiry } from "../state/queries";
 import { idempotentReplay } from "../state/idempotency";
 import { StateMachine } from "../state/state-machine";
 import { HttpError } from "./http-errors";
@@ -27,6 +27,8 @@ export interface Clock {
 }
 
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60_000;
+/** Most parked claims woken per requirement set after a claim; more wake as those claim. */
+const WAKE_BATCH_LIMIT = 64;
 
 export class CoordinatorNode {
   readonly db: Database;
@@ -93,6 +95,7 @@ export class CoordinatorNode {
 
   /** Turns applied entries into wake-ups: new work for waiting claims, changes for job readers. */
   private wakeWaiters(entries: AppliedEntry<Command, CommandResult>[]): void {
+    let claimed = false;
     for (const { command, result } of entries) {
       if (!result.ok) continue;
       switch (command.type) {
@@ -102,6 +105,7 @@ export class CoordinatorNode {
           this.jobChanged(result.value as Job);
           break;
         case "claim":
+          claimed = true;
           for (const job of (result.value as { jobs: Job[] }).jobs) this.waiters.jobChanged(job.id);
           break;
         case "appendOutput":
@@ -118,14 +122,26 @@ export class CoordinatorNode {
         }
       }
     }
+    if (claimed && this.waiters.parkedClaims > 0) this.wakeForQueuedWork();
   }
 
   private jobChanged(job: Job): void {
     this.waiters.jobChanged(job.id);
     if (job.state !== "queued") return;
     const delay = job.availableAt - this.clock.now();
-    if (delay <= 0) this.waiters.workAvailable(job.requires);
-    else this.later(delay, () => this.waiters.workAvailable(job.requires));
+    if (delay <= 0) this.waiters.workAvailable(job.requires, 1);
+    else this.later(delay, () => this.waiters.workAvailable(job.requires, 1));
+  }
+
+  /**
+   * A woken claim may take another job than the one that woke it (a better one it can also
+   * run), leaving that job to nobody. So after claims, hosts still parked are offered whatever
+   * claimable work remains.
+   */
+  private wakeForQueuedWork(): void {
+    for (const { requires, claimable } of claimableWork(this.db, this.clock.now(), WAKE_BATCH_LIMIT)) {
+      this.waiters.workAvailable(requires, claimable);
+    }
   }
 
   private later(delayMs: number, action: () => void): void {

@@ -2,10 +2,15 @@
  * Long-poll plumbing. A waiting claim parks here with its host's capabilities and is woken the
  * moment a job it could run becomes claimable; a waiting reader of a job's output parks on the
  * job id and is woken by any change to that job. Nothing polls on a timer.
+ *
+ * A new job wakes one matching claim, not all of them: waking every idle host for one job
+ * makes them all propose a claim (a log entry each) that all but one lose.
  */
 
 interface ClaimWaiter {
   capabilities: ReadonlySet<string>;
+  /** Checked at wake-up time: a host whose slots are full cannot take the job. */
+  hasFreeSlot: () => boolean;
   wake: () => void;
 }
 
@@ -14,9 +19,14 @@ export class Waiters {
   private jobWatchers = new Map<string, Set<() => void>>();
 
   /** Resolves when a job needing a subset of `capabilities` may be claimable, after `timeoutMs`, or on abort. */
-  waitForWork(capabilities: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  waitForWork(
+    capabilities: readonly string[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+    hasFreeSlot: () => boolean = () => true,
+  ): Promise<void> {
     return this.park(timeoutMs, signal, (wake) => {
-      const waiter = { capabilities: new Set(capabilities), wake };
+      const waiter = { capabilities: new Set(capabilities), hasFreeSlot, wake };
       this.claimWaiters.add(waiter);
       return () => this.claimWaiters.delete(waiter);
     });
@@ -35,10 +45,17 @@ export class Waiters {
     });
   }
 
-  /** Wakes claims of hosts that have every capability in `requires`. */
-  workAvailable(requires: readonly string[]): void {
-    for (const waiter of this.claimWaiters) {
-      if (requires.every((capability) => waiter.capabilities.has(capability))) waiter.wake();
+  /**
+   * Wakes up to `count` parked claims, longest-waiting first, of hosts that have every
+   * capability in `requires` and a free slot.
+   */
+  workAvailable(requires: readonly string[], count = Number.POSITIVE_INFINITY): void {
+    let woken = 0;
+    for (const waiter of [...this.claimWaiters]) {
+      if (woken >= count) return;
+      if (!requires.every((capability) => waiter.capabilities.has(capability)) || !waiter.hasFreeSlot()) continue;
+      waiter.wake();
+      woken++;
     }
   }
 

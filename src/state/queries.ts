@@ -111,6 +111,20 @@ export function nextClaimableJob(db: Database, requirementSets: readonly number[
   return best;
 }
 
+/** Per requirement set, how many jobs are claimable at `at`, counting at most `limit` each. */
+export function claimableWork(db: Database, at: number, limit: number): { requires: readonly string[]; claimable: number }[] {
+  const count = db.query<{ n: number }, [number, number, number]>(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM jobs INDEXED BY jobs_queue
+       WHERE state = 'queued' AND requirement_set = ? AND available_at <= ? LIMIT ?)`,
+  );
+  const work: { requires: readonly string[]; claimable: number }[] = [];
+  for (const set of db.query<{ id: number; requires: string }, []>("SELECT id, requires FROM requirement_sets").all()) {
+    const claimable = count.get(set.id, at, limit)?.n ?? 0;
+    if (claimable > 0) work.push({ requires: parseRequirements(set.requires), claimable });
+  }
+  return work;
+}
+
 /** Earliest moment a lease expires or a live host times out: when `expireLeases` has work. */
 export function nextDeadline(db: Database, hostTimeoutMs: number): number | null {
   const lease = db.query<{ due: number | null }, []>("SELECT min(lease_expires_at) AS due FROM jobs WHERE state = 'leased'").get();

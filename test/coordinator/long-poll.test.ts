@@ -86,3 +86,40 @@ test("a parked output reader is woken when the job is claimed", async () => {
   const reply = await watching;
   expect(reply.body.job).toMatchObject({ state: "leased", hostId: host.id });
 });
+
+test("a new job wakes one parked claim, not every idle host", async () => {
+  const coordinator = startTestCoordinator();
+  const hosts = [await registerHost(coordinator, { name: "a" }), await registerHost(coordinator, { name: "b" }), await registerHost(coordinator, { name: "c" })];
+  const waiting = hosts.map((host) => claim(coordinator, host.id));
+  await parkedClaims(coordinator, 3);
+  const job = await enqueue(coordinator);
+  const first = await Promise.race(waiting);
+  expect(first.body.jobs.map((j) => j.id)).toEqual([job.id]);
+  // The other two are still parked: no claim was proposed for them, so no log entry was spent.
+  expect(coordinator.node.waiters.parkedClaims).toBe(2);
+  expect(coordinator.rows("SELECT count(*) AS n FROM raft_log WHERE data LIKE '%\"type\":\"claim\"%'")).toEqual([{ n: 1 }]);
+});
+
+test("a job left over when a woken host took a better one wakes another parked host", async () => {
+  const coordinator = startTestCoordinator();
+  const gpuHost = await registerHost(coordinator, { name: "gpu", capabilities: ["gpu", "shell"] });
+  const shellHost = await registerHost(coordinator, { name: "shell", capabilities: ["shell"] });
+  const gpuClaim = claim(coordinator, gpuHost.id);
+  await parkedClaims(coordinator, 1);
+  const shellClaim = claim(coordinator, shellHost.id);
+  await parkedClaims(coordinator, 2);
+  // Both jobs in one log batch: the shell job wakes the longest-parked host (gpu), the gpu job
+  // finds no other gpu host to wake, and the gpu host takes the more urgent gpu job. The shell
+  // job must then go to the shell host at once, not when its long poll times out.
+  const spec = { kind: "shell" as const, command: "true" };
+  const base = { requires: [], timeoutMs: null, maxAttempts: 3, retryOnFailure: false, backoffMs: 1_000 };
+  const [shellJob, gpuJob] = await Promise.all([
+    coordinator.node.submit<Job>({ type: "enqueue", jobId: "shell-job", spec, ...base, priority: 0 }),
+    coordinator.node.submit<Job>({ type: "enqueue", jobId: "gpu-job", spec, ...base, requires: ["gpu"], priority: 5 }),
+  ]);
+  expect((await gpuClaim).body.jobs.map((j) => j.id)).toEqual([gpuJob.id]);
+  const startedAt = Date.now();
+  expect((await shellClaim).body.jobs.map((j) => j.id)).toEqual([shellJob.id]);
+  // Sanity only: woken by the leftover job, not by the 10 s deadline.
+  expect(Date.now() - startedAt).toBeLessThan(9_000);
+});

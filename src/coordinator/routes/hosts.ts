@@ -25,11 +25,11 @@ export function hostRoutes(node: CoordinatorNode) {
     if (host === null) throw new HttpError(404, { error: "not_found", field: "id", message: `no host with id "${id}"; register first` });
     return host;
   };
+  const canTakeJobs = (host: Host | null): host is Host =>
+    host !== null && host.state !== "draining" && host.runningJobs < host.slots;
   /** Whether a claim by this host would get a job now; checked before proposing, so empty claims cost no log entry. */
   const workFor = (host: Host): boolean =>
-    host.state !== "draining" &&
-    host.runningJobs < host.slots &&
-    nextClaimableJob(node.db, satisfiedRequirementSets(node.db, host.capabilities), node.clock.now()) !== null;
+    canTakeJobs(host) && nextClaimableJob(node.db, satisfiedRequirementSets(node.db, host.capabilities), node.clock.now()) !== null;
 
   return new Elysia()
     .post(
@@ -83,7 +83,7 @@ export function hostRoutes(node: CoordinatorNode) {
           }
           const remaining = deadline - node.clock.now();
           if (remaining <= 0 || request.signal.aborted) return { jobs: [] };
-          await node.waiters.waitForWork(host.capabilities, remaining, request.signal);
+          await node.waiters.waitForWork(host.capabilities, remaining, request.signal, () => canTakeJobs(getHost(node.db, params.id)));
         }
       },
       { params: IdParams, body: ClaimBody },
