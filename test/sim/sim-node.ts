@@ -7,7 +7,7 @@
 import type { RaftOptions } from "../../src/raft/core/options";
 import { RaftNode } from "../../src/raft/core/node";
 import type { Entry, HardState, Membership, Message, SoftState, Snapshot } from "../../src/raft/core/messages";
-import type { ReadState } from "../../src/raft/core/ready";
+import type { ReadState, Ready } from "../../src/raft/core/ready";
 
 export interface Disk {
   hardState: HardState;
@@ -49,6 +49,12 @@ export class SimNode {
 
   /** Carries out one Ready if there is one; returns the messages it asked to send. */
   handleReady(hooks: DriverHooks = {}): Message[] | null {
+    const ready = this.takeReady(hooks);
+    return ready ? this.finishReady(ready, hooks) : null;
+  }
+
+  /** First half of a Ready: takes it and writes it to the disk. */
+  takeReady(hooks: DriverHooks = {}): Ready | null {
     if (!this.raft.hasReady()) return null;
     const ready = this.raft.ready();
     if (ready.snapshot) {
@@ -62,6 +68,14 @@ export class SimNode {
       this.disk.entries = this.disk.entries.slice(0, keep).concat(ready.entries);
     }
     if (ready.hardState) this.disk.hardState = { ...ready.hardState };
+    return ready;
+  }
+
+  /**
+   * Second half, possibly steps later (a slow disk): the node keeps receiving messages meanwhile.
+   * Applies the committed entries, advances the node, and returns the messages to send.
+   */
+  finishReady(ready: Ready, hooks: DriverHooks = {}): Message[] {
     if (ready.softState) hooks.softState?.(this, ready.softState);
     if (ready.snapshot) this.installSnapshot(ready.snapshot);
     for (const entry of ready.committedEntries) {

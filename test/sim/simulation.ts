@@ -8,7 +8,7 @@
  */
 import { majority } from "../../src/raft/core/membership";
 import type { Entry, Membership } from "../../src/raft/core/messages";
-import type { ReadState } from "../../src/raft/core/ready";
+import type { ReadState, Ready } from "../../src/raft/core/ready";
 import { InvariantChecker, InvariantViolation } from "./invariants";
 import { RELIABLE, SimNetwork } from "./network";
 import { Prng } from "./prng";
@@ -70,6 +70,9 @@ interface PendingProposal {
 class Simulation {
   step = 0;
   private chaos = true;
+  /** A Ready taken (and persisted) but not yet sent, applied and advanced: a slow disk. */
+  private readonly unfinishedReadies = new Map<string, Ready>();
+  private readonly slowDiskRate: number;
   private readonly prng: Prng;
   private readonly network: SimNetwork;
   private readonly nodes: SimNode[] = [];
@@ -107,7 +110,8 @@ class Simulation {
       duplicateRate: this.prng.pick([0, 0.02, 0.1]),
       maxExtraDelaySteps: this.prng.pick([0, 1, 3, 6]),
     });
-    this.trace(`options ${JSON.stringify(nodeOptions)} network ${JSON.stringify(this.network.faults)}`);
+    this.slowDiskRate = this.prng.pick([0, 0, 0.3]);
+    this.trace(`options ${JSON.stringify(nodeOptions)} network ${JSON.stringify(this.network.faults)} slowDisk ${this.slowDiskRate}`);
     const newRandom = () => {
       const stream = this.prng.fork();
       return () => stream.next();
@@ -179,9 +183,18 @@ class Simulation {
     for (let round = 0; round < 20; round++) {
       let any = false;
       for (const node of this.liveNodes()) {
-        const messages = node.handleReady(this.hooks);
-        if (messages === null) continue;
-        any = true;
+        let ready = this.unfinishedReadies.get(node.id) ?? null;
+        if (!ready) {
+          ready = node.takeReady(this.hooks);
+          if (!ready) continue;
+          any = true;
+        }
+        if (this.chaos && this.prng.chance(this.slowDiskRate)) {
+          this.unfinishedReadies.set(node.id, ready); // persisted; sent and applied in a later step
+          continue;
+        }
+        this.unfinishedReadies.delete(node.id);
+        const messages = node.finishReady(ready, this.hooks);
         if (this.chaos && this.prng.chance(0.001)) {
           this.crash(node.id, "after persisting, before sending");
           continue;
@@ -286,6 +299,7 @@ class Simulation {
 
   private crash(id: string, when: string): void {
     this.crashed.add(id);
+    this.unfinishedReadies.delete(id);
     this.pendingProposals.delete(id);
     this.report.crashes++;
     this.trace(`${id} crashes ${when}`);

@@ -71,11 +71,15 @@ export class RaftNode {
       this.tickLeader(this.leader);
       return;
     }
-    if (this.electionElapsed >= this.randomizedElectionTicks && this.promotable()) this.campaign("preVote");
+    if (this.electionElapsed >= this.randomizedElectionTicks && this.promotable()) this.startElection("preVote");
   }
 
   /** Starts an election now (e.g. the single voter of a new cluster), still through pre-vote. */
-  campaign(kind: "preVote" | "election" | "transfer" = "preVote"): void {
+  campaign(): void {
+    this.startElection("preVote");
+  }
+
+  private startElection(kind: "preVote" | "election" | "transfer"): void {
     if (this.leader || !this.promotable()) return;
     const voters = this.log.membership().voters;
     if (kind === "preVote") {
@@ -89,7 +93,7 @@ export class RaftNode {
     this.votes = new Map([[this.id, true]]);
     this.resetElectionTimer();
     if (tallyVotes(voters, this.votes) === "won") {
-      if (kind === "preVote") this.campaign("election");
+      if (kind === "preVote") this.startElection("election");
       else this.becomeLeader();
       return;
     }
@@ -149,7 +153,7 @@ export class RaftNode {
         this.votes.set(message.from, message.granted);
         const outcome = tallyVotes(this.log.membership().voters, this.votes);
         if (outcome === "won") {
-          if (this.role === "preCandidate") this.campaign("election");
+          if (this.role === "preCandidate") this.startElection("election");
           else this.becomeLeader();
         } else if (outcome === "lost") {
           this.becomeFollower(this.term, null);
@@ -163,7 +167,7 @@ export class RaftNode {
         this.leader?.onHeartbeatResponse(message);
         return;
       case "timeoutNow":
-        if (this.role === "follower") this.campaign("transfer");
+        if (this.role === "follower") this.startElection("transfer");
         return;
     }
   }

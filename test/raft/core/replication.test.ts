@@ -134,4 +134,16 @@ describe("log replication", () => {
     cluster.settle();
     expect(node.appliedValues).toEqual(["a", "b", "c"]);
   });
+
+  test("entries replaced while their Ready was being persisted are handed out again in the next Ready", () => {
+    const cluster = new TestCluster(["n1", "n2", "n3"]);
+    const follower = cluster.node("n3").raft;
+    cluster.settle();
+    follower.step({ type: "append", from: "n1", to: "n3", term: 2, prevIndex: 1, prevTerm: 1, entries: entries(2, 3, 2, "old"), commit: 1 });
+    const slowWrite = follower.ready();
+    expect(slowWrite.entries.map((entry) => entry.data)).toEqual(["old-2", "old-3"]);
+    follower.step({ type: "append", from: "n2", to: "n3", term: 3, prevIndex: 1, prevTerm: 1, entries: entries(2, 3, 3, "new"), commit: 1 });
+    follower.advance(slowWrite);
+    expect(follower.ready().entries.map((entry) => entry.data)).toEqual(["new-2", "new-3"]);
+  });
 });
