@@ -17,8 +17,13 @@ download_url=${SKYCLAW_DOWNLOAD_URL:-}
 fail() { echo "skyclaw install: $*" >&2; exit 1; }
 say() { echo "skyclaw install: $*" >&2; }
 
-# --- from a source checkout: build it -------------------------------------------------------
-script_dir=$(cd "$(dirname "$0")" 2>/dev/null && pwd || echo "")
+# --- run as a file from a source checkout: build it -----------------------------------------
+# Piped into sh, $0 is the shell's name ("sh"), not this file: only a real *.sh file counts,
+# so `curl … | sh` inside a checkout still downloads.
+script_dir=
+case "$0" in
+  *.sh) [ -f "$0" ] && script_dir=$(cd "$(dirname "$0")" && pwd) ;;
+esac
 if [ -n "$script_dir" ] && [ -f "$script_dir/package.json" ] && [ -f "$script_dir/src/cli/main.ts" ]; then
   cd "$script_dir"
   bun_version=$(sed -n 's/.*"packageManager": *"bun@\([0-9.]*\)".*/\1/p' package.json)
@@ -31,10 +36,11 @@ if [ -n "$script_dir" ] && [ -f "$script_dir/package.json" ] && [ -f "$script_di
     PATH=$install_root/tools/node_modules/.bin:$PATH
     export PATH
   fi
-  bun install --frozen-lockfile >&2
-  bun run build >&2
+  bun install --frozen-lockfile >&2 || fail "bun install failed in $script_dir"
+  bun run build >&2 || fail "bun run build failed in $script_dir"
   mkdir -p "$bin_dir"
-  cp dist/skyclaw "$bin_dir/skyclaw.tmp" && mv "$bin_dir/skyclaw.tmp" "$bin_dir/skyclaw"
+  cp dist/skyclaw "$bin_dir/skyclaw.tmp" && mv "$bin_dir/skyclaw.tmp" "$bin_dir/skyclaw" \
+    || fail "could not write $bin_dir/skyclaw"
   say "built and installed $bin_dir/skyclaw ($("$bin_dir/skyclaw" --version))"
   case ":$PATH:" in *":$bin_dir:"*) ;; *) say "add it to your PATH:  export PATH=\"$bin_dir:\$PATH\"" ;; esac
   exit 0
@@ -60,18 +66,25 @@ if [ "$os" = darwin ] && [ "$arch" = x64 ] && [ "$(sysctl -n sysctl.proc_transla
   arch=arm64
 fi
 target=$os-$arch
-if [ "$os" = linux ] && [ "$arch" = x64 ]; then
-  if [ -f /etc/alpine-release ] || (ldd --version 2>&1 || true) | grep -qi musl; then
-    target=linux-x64-musl
-  elif ! grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
-    target=linux-x64-baseline
-  fi
+if [ "$os" = linux ]; then
+  musl=no
+  if [ -f /etc/alpine-release ] || { ldd --version 2>&1 || true; } 2>/dev/null | grep -qi musl; then musl=yes; fi
+  # The default x64 build needs AVX2 (Haswell or newer); baseline runs on any x64 CPU.
+  avx2=yes
+  grep -qw avx2 /proc/cpuinfo 2>/dev/null || avx2=no
+  case "$arch-$musl-$avx2" in
+    x64-no-no) target=linux-x64-baseline ;;
+    x64-yes-yes) target=linux-x64-musl ;;
+    x64-yes-no) fail "there is no musl build for x64 CPUs without AVX2; build from a source checkout instead" ;;
+    arm64-yes-*) fail "there is no musl build for arm64; build from a source checkout instead" ;;
+  esac
 fi
 asset=skyclaw-$target
 
 command -v curl >/dev/null 2>&1 || fail "curl is needed"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 say "downloading $asset from $download_url"
 curl -fsSL "$download_url/$asset" -o "$tmp/$asset" || fail "could not download $download_url/$asset"
 curl -fsSL "$download_url/SHA256SUMS" -o "$tmp/SHA256SUMS" || fail "could not download $download_url/SHA256SUMS"
@@ -80,13 +93,19 @@ expected=$(awk -v name="$asset" '$2 == name || $2 == "*" name { print $1 }' "$tm
 [ -n "$expected" ] || fail "SHA256SUMS has no entry for $asset"
 if command -v sha256sum >/dev/null 2>&1; then
   actual=$(sha256sum "$tmp/$asset" | awk '{ print $1 }')
-else
+elif command -v shasum >/dev/null 2>&1; then
   actual=$(shasum -a 256 "$tmp/$asset" | awk '{ print $1 }')
+else
+  fail "sha256sum or shasum is needed to verify the download"
 fi
 [ "$expected" = "$actual" ] || fail "checksum mismatch for $asset (expected $expected, got $actual); nothing was installed"
 
+# Copied beside the old binary and tried there (/tmp may be noexec), then renamed over it:
+# bin/skyclaw is never a half-copied or non-running file.
 mkdir -p "$bin_dir"
-chmod 755 "$tmp/$asset"
-mv "$tmp/$asset" "$bin_dir/skyclaw"
-say "installed $bin_dir/skyclaw ($("$bin_dir/skyclaw" --version))"
+new=$bin_dir/.skyclaw.new
+cp "$tmp/$asset" "$new" && chmod 755 "$new" || fail "could not write $new"
+version=$("$new" --version </dev/null) || { rm -f "$new"; fail "the downloaded $asset does not run on this machine; nothing was installed"; }
+mv "$new" "$bin_dir/skyclaw" || fail "could not write $bin_dir/skyclaw"
+say "installed $bin_dir/skyclaw ($version)"
 case ":$PATH:" in *":$bin_dir:"*) ;; *) say "add it to your PATH:  export PATH=\"$bin_dir:\$PATH\"" ;; esac
