@@ -6,7 +6,7 @@
  * single transaction at the next turn (setImmediate), so one fsync covers a whole batch instead
  * of one per request. The trade: a lone proposal waits for the current turn to end.
  */
-import type { Database } from "bun:sqlite";
+import type { Database, Statement } from "bun:sqlite";
 import { migrate } from "../db";
 import type { AppliedEntry, Applier, Proposer } from "./proposer";
 
@@ -34,12 +34,25 @@ export class LocalLog<C, R> implements Proposer<C, R> {
   private lastIndex: number;
   private listeners: ((entries: AppliedEntry<C, R>[]) => void)[] = [];
   private batchesSinceCompaction = 0;
+  private readonly append: Statement;
+  /** Built once: db.transaction() makes four wrapper functions each time it is called. */
+  private readonly appendAndApply: (batch: Pending<C, R>[]) => AppliedEntry<C, R>[];
 
   constructor(
     private readonly db: Database,
     private readonly applier: Applier<C, R>,
   ) {
     migrate(db, "log", LOG_MIGRATIONS);
+    this.append = db.prepare("INSERT INTO raft_log (idx, term, data) VALUES (?, 1, ?)");
+    this.appendAndApply = db.transaction((batch: Pending<C, R>[]) =>
+      batch.map(({ command }) => {
+        const index = this.lastIndex + 1;
+        this.append.run(index, JSON.stringify(command));
+        const result = this.applier.apply(index, command);
+        this.lastIndex = index;
+        return { index, command, result };
+      }),
+    );
     this.replayUnapplied();
     this.lastIndex = Math.max(this.applier.lastApplied(), this.storedLastIndex());
   }
@@ -75,16 +88,7 @@ export class LocalLog<C, R> implements Proposer<C, R> {
     if (batch.length === 0) return;
     let applied: AppliedEntry<C, R>[];
     try {
-      applied = this.db.transaction(() => {
-        const append = this.db.query("INSERT INTO raft_log (idx, term, data) VALUES (?, 1, ?)");
-        return batch.map(({ command }) => {
-          const index = this.lastIndex + 1;
-          append.run(index, JSON.stringify(command));
-          const result = this.applier.apply(index, command);
-          this.lastIndex = index;
-          return { index, command, result };
-        });
-      })();
+      applied = this.appendAndApply(batch);
     } catch (error) {
       // Nothing of the batch was committed: every proposer learns it failed.
       this.lastIndex = Math.max(this.applier.lastApplied(), this.storedLastIndex());

@@ -9,7 +9,7 @@
  *  - a command that fails (a refusal, or a bug that throws) leaves the tables as they were,
  *    except for the idempotency record of a refusal, which is state like any other.
  */
-import type { Database } from "bun:sqlite";
+import type { Database, Statement } from "bun:sqlite";
 import { migrate } from "../db";
 import { refusal, type Command, type CommandResult } from "./commands";
 import { claim } from "./commands/claim";
@@ -23,8 +23,19 @@ import { STATE_MIGRATIONS } from "./migrations";
 import { lastApplied } from "./queries";
 
 export class StateMachine {
+  // Prepared once: db.exec would parse these again for every command.
+  private readonly savepoint: Statement;
+  private readonly release: Statement;
+  private readonly rollback: Statement;
+  /** Advances last_applied only from index - 1, so the order check and the update are one statement. */
+  private readonly advanceLastApplied: Statement;
+
   constructor(readonly db: Database) {
     migrate(db, "state", STATE_MIGRATIONS);
+    this.savepoint = db.prepare("SAVEPOINT command");
+    this.release = db.prepare("RELEASE command");
+    this.rollback = db.prepare("ROLLBACK TO command");
+    this.advanceLastApplied = db.prepare("UPDATE state_meta SET value = ?1 WHERE key = 'last_applied' AND value = ?1 - 1");
   }
 
   lastApplied(): number {
@@ -36,11 +47,10 @@ export class StateMachine {
    * must arrive in order, each exactly once (an index at or below last_applied is a bug).
    */
   apply(index: number, command: Command): CommandResult {
-    const applied = this.lastApplied();
-    if (index !== applied + 1) throw new Error(`state machine: entry ${index} applied out of order (last applied ${applied})`);
-    const result = this.applyIdempotent(command);
-    this.db.query("UPDATE state_meta SET value = ? WHERE key = 'last_applied'").run(index);
-    return result;
+    if (this.advanceLastApplied.run(index).changes !== 1) {
+      throw new Error(`state machine: entry ${index} applied out of order (last applied ${this.lastApplied()})`);
+    }
+    return this.applyIdempotent(command);
   }
 
   private applyIdempotent(command: Command): CommandResult {
@@ -56,13 +66,15 @@ export class StateMachine {
 
   /** A refusal or a thrown bug rolls back whatever the command had written. */
   private applyInSavepoint(command: Command): CommandResult {
-    this.db.exec("SAVEPOINT command");
+    this.savepoint.run();
     try {
       const result = dispatch(this.db, command);
-      this.db.exec(result.ok ? "RELEASE command" : "ROLLBACK TO command; RELEASE command");
+      if (!result.ok) this.rollback.run();
+      this.release.run();
       return result;
     } catch (error) {
-      this.db.exec("ROLLBACK TO command; RELEASE command");
+      this.rollback.run();
+      this.release.run();
       return refusal("internal", `command ${command.type} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
