@@ -11,6 +11,11 @@ export function getJob(db: Database, jobId: string): Job | null {
   return row === null ? null : toJob(row);
 }
 
+export function getJobBySeq(db: Database, seq: number): Job | null {
+  const row = db.query<JobRow, [number]>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE jobs.seq = ?`).get(seq);
+  return row === null ? null : toJob(row);
+}
+
 /** Newest first. `beforeSeq` is the cursor returned by the previous page. */
 export function listJobs(
   db: Database,

@@ -2,7 +2,7 @@ import type { Database } from "bun:sqlite";
 import type { Job } from "../../api";
 import type { ClaimCommand } from "../commands";
 import { refusal, success, type CommandResult } from "../commands";
-import { getHost, getJob, nextClaimableJob, satisfiedRequirementSets } from "../queries";
+import { getHost, getJobBySeq, nextClaimableJob, satisfiedRequirementSets } from "../queries";
 import { LIVE_STATE } from "./hosts";
 
 /**
@@ -14,8 +14,10 @@ import { LIVE_STATE } from "./hosts";
 export function claim(db: Database, cmd: ClaimCommand): CommandResult<{ jobs: Job[] }> {
   const host = getHost(db, cmd.hostId);
   if (host === null) return refusal("not_found", `no host with id "${cmd.hostId}"; register first`, "id");
-  db.query(`UPDATE hosts SET last_heartbeat_at = ?, state = ${LIVE_STATE} WHERE id = ?`).run(cmd.at, cmd.hostId);
-  if (getHost(db, cmd.hostId)!.state === "draining") return success({ jobs: [] });
+  const live = db
+    .query<{ state: string }, [number, string]>(`UPDATE hosts SET last_heartbeat_at = ?, state = ${LIVE_STATE} WHERE id = ? RETURNING state`)
+    .get(cmd.at, cmd.hostId)!;
+  if (live.state === "draining") return success({ jobs: [] });
 
   const wanted = Math.min(cmd.maxJobs, host.slots - host.runningJobs);
   if (wanted <= 0) return success({ jobs: [] });
@@ -29,8 +31,7 @@ export function claim(db: Database, cmd: ClaimCommand): CommandResult<{ jobs: Jo
     const next = nextClaimableJob(db, requirementSets, cmd.at);
     if (next === null) break;
     lease.run(next.seq, cmd.hostId, cmd.at + cmd.leaseMs, cmd.at);
-    const id = db.query<{ id: string }, [number]>("SELECT id FROM jobs WHERE seq = ?").get(next.seq)!.id;
-    jobs.push(getJob(db, id)!);
+    jobs.push(getJobBySeq(db, next.seq)!);
   }
   return success({ jobs });
 }

@@ -2,7 +2,6 @@ import type { Database } from "bun:sqlite";
 import type { Job } from "../../api";
 import type { EnqueueCommand } from "../commands";
 import { refusal, success, type CommandResult } from "../commands";
-import { getJob } from "../queries";
 import { canonicalSet } from "../rows";
 
 /**
@@ -13,7 +12,8 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
   if (db.query("SELECT 1 FROM jobs WHERE id = ?").get(cmd.jobId) !== null) {
     return refusal("duplicate_id", `a job with id "${cmd.jobId}" already exists`, "id");
   }
-  const requirementSet = requirementSetId(db, canonicalSet([cmd.spec.kind, ...cmd.requires]));
+  const requires = canonicalSet([cmd.spec.kind, ...cmd.requires]);
+  const specJson = JSON.stringify(cmd.spec);
   db.query(
     `INSERT INTO jobs (id, kind, spec, requirement_set, priority, timeout_ms, state, max_attempts, retry_on_failure,
        backoff_ms, available_at, created_at, updated_at)
@@ -21,8 +21,8 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
   ).run(
     cmd.jobId,
     cmd.spec.kind,
-    JSON.stringify(cmd.spec),
-    requirementSet,
+    specJson,
+    requirementSetId(db, requires),
     cmd.priority,
     cmd.timeoutMs,
     cmd.maxAttempts,
@@ -30,11 +30,37 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
     cmd.backoffMs,
     cmd.at,
   );
-  return success(getJob(db, cmd.jobId)!);
+  // The row just written, built from what was written instead of read back (as toJob would read it).
+  return success({
+    id: cmd.jobId,
+    kind: cmd.spec.kind,
+    state: "queued",
+    spec: JSON.parse(specJson),
+    requires,
+    priority: cmd.priority,
+    timeoutMs: cmd.timeoutMs,
+    attempt: 0,
+    maxAttempts: cmd.maxAttempts,
+    retryOnFailure: cmd.retryOnFailure,
+    backoffMs: cmd.backoffMs,
+    hostId: null,
+    leaseExpiresAt: null,
+    availableAt: cmd.at,
+    cancelRequestedAt: null,
+    createdAt: cmd.at,
+    updatedAt: cmd.at,
+    finishedAt: null,
+    result: null,
+    lastError: null,
+    outputBytes: 0,
+    outputTruncated: false,
+  });
 }
 
+/** The id of this requirement set, inserting it only the first time it is seen (reads are far cheaper than writes). */
 function requirementSetId(db: Database, requires: string[]): number {
   const key = JSON.stringify(requires);
-  db.query("INSERT OR IGNORE INTO requirement_sets (requires) VALUES (?)").run(key);
-  return db.query<{ id: number }, [string]>("SELECT id FROM requirement_sets WHERE requires = ?").get(key)!.id;
+  const existing = db.query<{ id: number }, [string]>("SELECT id FROM requirement_sets WHERE requires = ?").get(key);
+  if (existing !== null) return existing.id;
+  return Number(db.query("INSERT INTO requirement_sets (requires) VALUES (?)").run(key).lastInsertRowid);
 }

@@ -3,7 +3,7 @@ import type { Job } from "../../api";
 import type { CancelCommand, CompleteCommand } from "../commands";
 import { refusal, success, type CommandResult } from "../commands";
 import { getJob } from "../queries";
-import { checkLease } from "./leases";
+import { leaseCheckOf } from "./leases";
 import { retryDelayMs } from "./retry";
 
 /**
@@ -13,9 +13,9 @@ import { retryDelayMs } from "./retry";
  * after its backoff.
  */
 export function complete(db: Database, cmd: CompleteCommand): CommandResult<Job> {
-  const check = checkLease(db, cmd.jobId, cmd.hostId, cmd.attempt);
-  if (!check.ok) return check;
-  const job = getJob(db, cmd.jobId)!;
+  const job = getJob(db, cmd.jobId);
+  const check = leaseCheckOf(job, cmd.jobId, cmd.hostId, cmd.attempt);
+  if (!check.ok || job === null) return check as CommandResult<Job>;
   const result = JSON.stringify(cmd.result);
   const retry =
     cmd.status === "failed" && job.retryOnFailure && job.attempt < job.maxAttempts && job.cancelRequestedAt === null;

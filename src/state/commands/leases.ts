@@ -12,11 +12,21 @@ export function checkLease(db: Database, jobId: string, hostId: string, attempt:
   const row = db
     .query<{ state: string; host_id: string | null; attempt: number }, [string]>("SELECT state, host_id, attempt FROM jobs WHERE id = ?")
     .get(jobId);
-  if (row === null) return refusal("not_found", `no job with id "${jobId}"`, "id");
-  if (row.state !== "leased" || row.host_id !== hostId || row.attempt !== attempt) {
+  return leaseCheckOf(row === null ? null : { state: row.state, hostId: row.host_id, attempt: row.attempt }, jobId, hostId, attempt);
+}
+
+/** checkLease on a job already read (by a command that needs the whole job anyway). */
+export function leaseCheckOf(
+  job: { state: string; hostId: string | null; attempt: number } | null,
+  jobId: string,
+  hostId: string,
+  attempt: number,
+): CommandResult<null> {
+  if (job === null) return refusal("not_found", `no job with id "${jobId}"`, "id");
+  if (job.state !== "leased" || job.hostId !== hostId || job.attempt !== attempt) {
     return refusal(
       "stale_attempt",
-      `host "${hostId}" does not hold attempt ${attempt} of job "${jobId}" (job is ${row.state}, attempt ${row.attempt})`,
+      `host "${hostId}" does not hold attempt ${attempt} of job "${jobId}" (job is ${job.state}, attempt ${job.attempt})`,
       "attempt",
     );
   }
