@@ -221,7 +221,8 @@ class Simulation {
     if (live.length > 0 && this.prng.chance(0.004)) this.crash(this.prng.pick(live).id, "between steps");
     for (const id of [...this.crashed]) if (this.prng.chance(0.03)) this.restart(id);
     for (const node of this.liveNodes()) {
-      if (this.prng.chance(0.01) && node.appliedIndex > (node.disk.snapshot?.index ?? 0)) {
+      // A driver compacts only past the newest snapshot it knows of, including one still being installed.
+      if (this.prng.chance(0.01) && node.appliedIndex > node.raft.status().snapshotIndex) {
         const snapshot = node.compact(this.prng.int(0, 8));
         this.trace(`${node.id} compacts at ${snapshot.index}`);
       }

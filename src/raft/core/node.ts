@@ -293,6 +293,7 @@ export class RaftNode {
       vote: this.vote,
       commit: this.log.committed,
       applied: this.log.applied,
+      snapshotIndex: this.log.snapshot()?.index ?? 0,
       firstIndex: this.log.firstIndex(),
       lastIndex: this.log.lastIndex(),
       membership: this.log.membership(),

@@ -57,6 +57,8 @@ export interface NodeStatus {
   vote: NodeId | null;
   commit: number;
   applied: number;
+  /** Index of the latest snapshot (persisted or still being installed), 0 if none. */
+  snapshotIndex: number;
   firstIndex: number;
   lastIndex: number;
   membership: Membership;
