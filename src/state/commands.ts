@@ -92,6 +92,12 @@ export interface ExpireLeasesCommand extends Base {
   hostTimeoutMs: number;
 }
 
+/** Proposed first by a new leader: hosts could not renew while there was no leader. */
+export interface ExtendLeasesCommand extends Base {
+  type: "extendLeases";
+  leaseMs: number;
+}
+
 export interface DrainHostCommand extends Base {
   type: "drainHost";
   hostId: string;
@@ -107,6 +113,7 @@ export type Command =
   | CompleteCommand
   | CancelCommand
   | ExpireLeasesCommand
+  | ExtendLeasesCommand
   | DrainHostCommand;
 
 export type CommandType = Command["type"];

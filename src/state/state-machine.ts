@@ -17,6 +17,7 @@ import { enqueue } from "./commands/enqueue";
 import { cancel, complete } from "./commands/finish";
 import { drainHost, heartbeat, registerHost } from "./commands/hosts";
 import { expireLeases, renewLease } from "./commands/leases";
+import { extendLeases } from "./commands/extend-leases";
 import { appendOutput } from "./commands/output";
 import { idempotentReplay, recordIdempotentResult } from "./idempotency";
 import { STATE_MIGRATIONS } from "./migrations";
@@ -51,6 +52,13 @@ export class StateMachine {
       throw new Error(`state machine: entry ${index} applied out of order (last applied ${this.lastApplied()})`);
     }
     return this.applyIdempotent(command);
+  }
+
+  /** Records log entry `index` as applied when it carries no command (a Raft no-op or membership change). */
+  skip(index: number): void {
+    if (this.advanceLastApplied.run(index).changes !== 1) {
+      throw new Error(`state machine: entry ${index} skipped out of order (last applied ${this.lastApplied()})`);
+    }
   }
 
   private applyIdempotent(command: Command): CommandResult {
@@ -100,6 +108,8 @@ function dispatch(db: Database, command: Command): CommandResult {
       return cancel(db, command);
     case "expireLeases":
       return expireLeases(db, command);
+    case "extendLeases":
+      return extendLeases(db, command);
     case "drainHost":
       return drainHost(db, command);
   }
