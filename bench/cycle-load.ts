@@ -110,6 +110,7 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
       if (startedAt !== undefined) counter.done(startedAt);
     };
     const inFlight = new Set<Promise<void>>();
+    let completionFailure: unknown;
     try {
       while (counter.running) {
         const free = options.slotsPerHost - running.size;
@@ -124,11 +125,18 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
         }
         for (const job of jobs) {
           running.set(job.id, job);
-          const completion: Promise<void> = complete(job).finally(() => inFlight.delete(completion));
+          // Handled where it is made: a completion cut off by the end of the window rejects with
+          // an AbortError before anything else would have awaited it.
+          const completion: Promise<void> = complete(job)
+            .catch((error: unknown) => {
+              if (!(stop.signal.aborted && isAbort(error))) completionFailure ??= error;
+            })
+            .finally(() => inFlight.delete(completion));
           inFlight.add(completion);
         }
       }
       await Promise.all(inFlight);
+      if (completionFailure !== undefined) throw completionFailure;
     } finally {
       clearInterval(heartbeat);
       // Completions cut off by the end of the window must not surface as unhandled rejections.
