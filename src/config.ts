@@ -101,12 +101,34 @@ export interface CoordinatorConfig {
   token: string | undefined;
   peerUrls: string[];
   minReplications: number;
+  /** Cluster mode (peers or a join): this node's Raft identity and replication settings. */
+  cluster: ClusterConfig;
   timings: Timings;
   /** How long an idempotency record is honoured. */
   idempotencyTtlMs: number;
   maxBodyBytes: number;
   /** Per-job stored output cap (head + tail), enforced again on the coordinator. */
   maxOutputBytes: number;
+}
+
+export interface ClusterConfig {
+  /** True when SKYCLAW_PEER_URLS or SKYCLAW_CLUSTER_JOIN is set: the node runs Raft with peers. */
+  enabled: boolean;
+  /** This node's URL as its peers reach it; it is also its Raft id. */
+  advertiseUrl: string;
+  /** Start with an empty log and wait to be added by `skyclaw cluster join` (no bootstrap). */
+  join: boolean;
+  /** Secret between coordinators for /v1/replicate/*; SKYCLAW_TOKEN when SKYCLAW_PEER_TOKEN is unset. */
+  peerToken: string | undefined;
+  /** True when the peer token is SKYCLAW_TOKEN because SKYCLAW_PEER_TOKEN is unset (warn at start-up). */
+  peerTokenFallback: boolean;
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  /** Snapshot the state machine every this many applied entries, then compact the log. */
+  snapshotIntervalEntries: number;
+  /** Entries kept below a snapshot so slightly-behind followers catch up from the log. */
+  snapshotRetainEntries: number;
 }
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -143,11 +165,56 @@ export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig
     peerUrls,
     // The default (2) is capped at the cluster size so that a cluster of one can acknowledge writes.
     minReplications: Math.min(minReplications, clusterSize),
+    cluster: clusterConfig(env, host, peerUrls, token),
     timings: timings(env),
     idempotencyTtlMs: integer(env, "SKYCLAW_IDEMPOTENCY_TTL_MS", 24 * 3_600_000, 1_000, 30 * 24 * 3_600_000),
     maxBodyBytes: integer(env, "SKYCLAW_MAX_BODY_BYTES", 1_048_576, 1_024, 64 * 1_048_576),
     maxOutputBytes: maxOutputBytes(env),
   };
+}
+
+function clusterConfig(env: Env, host: string, peerUrls: string[], token: string | undefined): ClusterConfig {
+  const join = boolean(env, "SKYCLAW_CLUSTER_JOIN");
+  const enabled = peerUrls.length > 0 || join;
+  const explicitAdvertise = raw(env, "SKYCLAW_ADVERTISE_URL");
+  const wildcard = host === "0.0.0.0" || host === "::" || host === "[::]";
+  if (enabled && explicitAdvertise === undefined && wildcard) {
+    throw new ConfigError("SKYCLAW_ADVERTISE_URL", `must be set when SKYCLAW_COORDINATOR_HOST is "${host}": peers need an address they can reach`);
+  }
+  const port = integer(env, "SKYCLAW_COORDINATOR_PORT", 8787, 0, 65_535);
+  if (enabled && explicitAdvertise === undefined && port === 0) {
+    throw new ConfigError("SKYCLAW_ADVERTISE_URL", "must be set when SKYCLAW_COORDINATOR_PORT is 0 in a cluster: peers need a fixed address");
+  }
+  const hostPart = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  const advertiseUrl = httpUrl("SKYCLAW_ADVERTISE_URL", explicitAdvertise ?? `http://${hostPart}:${port}`);
+  if (peerUrls.includes(advertiseUrl)) {
+    throw new ConfigError("SKYCLAW_PEER_URLS", `lists this node's own URL (${advertiseUrl}); name only the other coordinators`);
+  }
+  const peerToken = raw(env, "SKYCLAW_PEER_TOKEN");
+  const electionTicks = integer(env, "SKYCLAW_RAFT_ELECTION_TICKS", 10, 2, 1_000);
+  const heartbeatTicks = integer(env, "SKYCLAW_RAFT_HEARTBEAT_TICKS", 1, 1, 1_000);
+  if (heartbeatTicks >= electionTicks) {
+    throw new ConfigError("SKYCLAW_RAFT_HEARTBEAT_TICKS", `must be below SKYCLAW_RAFT_ELECTION_TICKS (${electionTicks}), got ${heartbeatTicks}`);
+  }
+  return {
+    enabled,
+    advertiseUrl,
+    join,
+    peerToken: peerToken ?? token,
+    peerTokenFallback: peerToken === undefined && token !== undefined,
+    tickMs: integer(env, "SKYCLAW_RAFT_TICK_MS", 50, 5, 10_000),
+    electionTicks,
+    heartbeatTicks,
+    snapshotIntervalEntries: integer(env, "SKYCLAW_SNAPSHOT_INTERVAL", 10_000, 10, 100_000_000),
+    snapshotRetainEntries: integer(env, "SKYCLAW_SNAPSHOT_RETAIN", 1_000, 0, 100_000_000),
+  };
+}
+
+function boolean(env: Env, name: string): boolean {
+  const value = raw(env, name)?.toLowerCase();
+  if (value === undefined || value === "0" || value === "false" || value === "no") return false;
+  if (value === "1" || value === "true" || value === "yes") return true;
+  throw new ConfigError(name, `expected true or false, got "${value}"`);
 }
 
 function maxOutputBytes(env: Env): number {
@@ -241,6 +308,7 @@ export function loadDevConfig(env: Env = process.env): DevConfig {
       dbPath: join(".skyclaw", "dev.db"),
       peerUrls: [],
       minReplications: 1,
+      cluster: { ...coordinator.cluster, enabled: false, join: false },
     },
     host: {
       ...host,

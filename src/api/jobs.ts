@@ -94,11 +94,15 @@ export const Job = t.Object({
 });
 export type Job = Static<typeof Job>;
 
+/** In a cluster, `local=true` reads this coordinator's copy instead of the leader's (faster, maybe stale). */
+const LocalRead = t.Union([t.Literal("true"), t.Literal("false")], { description: "true or false" });
+
 export const ListJobsQuery = t.Object(
   {
     state: t.Optional(JobState),
     limit: t.Optional(t.Integer({ minimum: 1, maximum: LIMITS.pageSize })),
     cursor: t.Optional(t.String({ pattern: "^[0-9]{1,18}$", description: "nextCursor of the previous page" })),
+    local: t.Optional(LocalRead),
   },
   strict,
 );
@@ -154,6 +158,7 @@ export const OutputQuery = t.Object(
     after: t.Optional(t.Numeric({ minimum: 0, description: "return chunks with seq greater than this" })),
     waitMs: t.Optional(t.Numeric({ minimum: 0, maximum: 60_000, description: "long-poll until new output or a state change" })),
     limit: t.Optional(t.Integer({ minimum: 1, maximum: LIMITS.pageSize })),
+    local: t.Optional(LocalRead),
   },
   strict,
 );

@@ -4,15 +4,20 @@
  */
 import { Elysia } from "elysia";
 import { needsToken, requestToken, tokenMatches } from "./auth";
+import type { ClusterRuntime } from "./cluster/cluster-runtime";
+import { clusterRoutes } from "./cluster/cluster-routes";
+import { leaderHook, replicationHook } from "./cluster/gate";
+import { NoLeaderError } from "./cluster/refusals";
 import { HttpError, validationErrorBody } from "./http-errors";
 import type { CoordinatorNode } from "./node";
 import { hostRoutes } from "./routes/hosts";
 import { jobRoutes } from "./routes/jobs";
 import { systemRoutes } from "./routes/system";
 
-export function createApp(node: CoordinatorNode) {
+export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
   const { token, maxBodyBytes } = node.config;
   return new Elysia({ normalize: false })
+    .onRequest(replicationHook(cluster))
     .onRequest(({ request, set }) => {
       // The size is judged from content-length before anything is read. A chunked body has none,
       // so it is refused rather than read without a bound (every client of ours sends a length).
@@ -30,6 +35,7 @@ export function createApp(node: CoordinatorNode) {
       set.status = 401;
       return { error: "unauthorized", message: "missing or wrong token: send it in the x-skyclaw-token header" };
     })
+    .onRequest(leaderHook(cluster))
     // Every body is JSON whatever its content-type says (`curl -d` claims a form), and no body
     // at all (`curl -X POST …/cancel`) is `{}`: the schema, not the framing, decides.
     .onParse(async ({ request }) => {
@@ -39,6 +45,7 @@ export function createApp(node: CoordinatorNode) {
     .onError(({ code, error, set, request }) => {
       if (error instanceof HttpError) {
         set.status = error.status;
+        if (error instanceof NoLeaderError) set.headers["retry-after"] = String(error.retryAfterSeconds);
         return error.body;
       }
       switch (code) {
@@ -68,7 +75,8 @@ export function createApp(node: CoordinatorNode) {
     })
     .use(systemRoutes(node))
     .use(hostRoutes(node))
-    .use(jobRoutes(node));
+    .use(jobRoutes(node))
+    .use(clusterRoutes(cluster));
 }
 
 /**

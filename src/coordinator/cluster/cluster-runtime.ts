@@ -1,0 +1,111 @@
+/**
+ * A coordinator's part in a cluster: the Raft driver applying the log to the state database (on
+ * a connection of its own), the transport to the peers, and the leader's duties that follow from
+ * the log (extend live leases when elected). The coordinator sees only `log`, a Proposer whose
+ * refusals are already the HTTP errors a client should see.
+ */
+import type { Database } from "bun:sqlite";
+import type { ClusterStatus } from "../../api";
+import type { CoordinatorConfig } from "../../config";
+import { openDatabase } from "../../db";
+import type { SoftState } from "../../raft/core";
+import { RaftProposer } from "../../raft/driver/raft-proposer";
+import { PeerTransport } from "../../raft/driver/transport";
+import type { AppliedEntry, Proposer } from "../../raft/proposer";
+import type { Command, CommandResult } from "../../state/commands";
+import { StateMachine } from "../../state/state-machine";
+import { LeaderWatch } from "./leader-watch";
+import { toHttpError } from "./refusals";
+
+/** What the runtime needs of the coordinator once both exist. */
+export interface ClusterHost {
+  submit<T>(proposal: { type: "extendLeases"; leaseMs: number }): Promise<T>;
+}
+
+export class ClusterRuntime {
+  readonly self: string;
+  readonly proposer: RaftProposer<Command, CommandResult>;
+  readonly transport: PeerTransport;
+  readonly leaderWatch: LeaderWatch;
+  readonly log: Proposer<Command, CommandResult>;
+  private readonly applyDb: Database;
+
+  constructor(readonly config: CoordinatorConfig) {
+    const cluster = config.cluster;
+    this.self = cluster.advertiseUrl;
+    this.applyDb = openDatabase(config.dbPath);
+    const stateMachine = new StateMachine(this.applyDb);
+    const snapshotDir = `${config.dbPath}.snapshots`;
+    this.transport = new PeerTransport({
+      token: cluster.peerToken,
+      snapshotPath: (name) => `${snapshotDir}/${name}`,
+      onSnapshotFailed: (to) => this.proposer.reportSnapshotFailure(to),
+    });
+    this.proposer = new RaftProposer<Command, CommandResult>({
+      id: this.self,
+      bootstrapVoters: cluster.join ? null : [this.self, ...config.peerUrls],
+      raftDbPath: `${config.dbPath}.raft`,
+      snapshotDir,
+      stateDb: this.applyDb,
+      applier: stateMachine,
+      send: (messages) => this.transport.send(messages),
+      tickMs: cluster.tickMs,
+      electionTicks: cluster.electionTicks,
+      heartbeatTicks: cluster.heartbeatTicks,
+      minReplications: config.minReplications,
+      snapshotIntervalEntries: cluster.snapshotIntervalEntries,
+      snapshotRetainEntries: cluster.snapshotRetainEntries,
+    });
+    this.leaderWatch = new LeaderWatch(this.proposer);
+    const proposer = this.proposer;
+    this.log = {
+      propose: (command) => proposer.propose(command).catch((error: unknown) => Promise.reject(toHttpError(error))),
+      onApplied: (listener: (entries: AppliedEntry<Command, CommandResult>[]) => void) => proposer.onApplied(listener),
+      role: () => proposer.role(),
+      close: () => this.close(),
+    };
+  }
+
+  /** Starts the leader's duties on `host` (the coordinator built on `log`). */
+  attach(host: ClusterHost): void {
+    let wasLeader = this.proposer.role() === "leader";
+    this.proposer.onSoftState((soft: SoftState) => {
+      const isLeader = soft.role === "leader";
+      if (isLeader && !wasLeader) {
+        console.error(`skyclaw cluster: ${this.self} is the leader (term ${this.proposer.status().term})`);
+        // Proposed before anything else this leader proposes, so no lease expires before it.
+        host.submit({ type: "extendLeases", leaseMs: this.config.timings.leaseMs }).catch((error: unknown) => {
+          console.error(`skyclaw cluster: extending leases after the election failed: ${error instanceof Error ? error.message : String(error)}`);
+        });
+      }
+      wasLeader = isLeader;
+    });
+  }
+
+  status(): ClusterStatus {
+    const status = this.proposer.status();
+    const { voters, learners } = status.membership;
+    const member = (url: string, role: "voter" | "learner") => ({
+      url,
+      role,
+      leader: url === status.leader,
+      match: url === this.self && status.role === "leader" ? status.lastIndex : (status.progress[url]?.match ?? null),
+    });
+    return {
+      self: this.self,
+      role: status.role === "preCandidate" ? "candidate" : status.role,
+      leader: status.leader,
+      term: status.term,
+      commit: status.commit,
+      applied: status.applied,
+      snapshotIndex: status.snapshotIndex,
+      members: [...voters.map((url) => member(url, "voter")), ...learners.map((url) => member(url, "learner"))],
+    };
+  }
+
+  close(): void {
+    this.transport.close();
+    this.proposer.close();
+    this.applyDb.close();
+  }
+}

@@ -1,0 +1,435 @@
+/**
+ * The Raft driver: runs one RaftNode against real time, disk and network, and offers it to the
+ * coordinator as a `Proposer`.
+ *
+ * - Time: a tick every `tickMs`.
+ * - Group commit: proposals and received messages of one event-loop turn are stepped into the
+ *   core together and handled as one Ready, so one fsync covers them all.
+ * - The Ready loop is synchronous (bun:sqlite is): persist (one transaction) → hand messages to
+ *   the transport (which never blocks) → install a received snapshot → apply committed entries
+ *   (one transaction per batch, with last_applied) → advance. So exactly one Ready is ever
+ *   outstanding, and nothing else runs in between.
+ * - A proposal resolves with its result once its entry is committed and applied here; it is
+ *   refused at once when this node is not the leader, and rejected when another leader's entry
+ *   took its place in the log.
+ * - Every `snapshotIntervalEntries` applied entries the state is snapshotted (see
+ *   state-snapshots.ts) and the log compacted, keeping `snapshotRetainEntries` for followers.
+ */
+import type { Database } from "bun:sqlite";
+import { RaftNode } from "../core";
+import type { Entry, Membership, MembershipChange, Message, NodeId, NodeStatus, ProposeResult, Ready, Role, SoftState } from "../core";
+import type { AppliedEntry, Applier, Proposer } from "../proposer";
+import { StateSnapshots } from "./state-snapshots";
+import { RaftStorage } from "./storage";
+
+/** The state machine as the driver needs it: entries without a command still advance last_applied. */
+export interface DriverApplier<C, R> extends Applier<C, R> {
+  /** Records `index` as applied for an entry that carries no command (no-op, membership). */
+  skip(index: number): void;
+}
+
+export interface RaftDriverOptions<C, R> {
+  id: NodeId;
+  /** Initial voters when the log is empty; null for a node that waits to be added (join). */
+  bootstrapVoters: NodeId[] | null;
+  raftDbPath: string;
+  snapshotDir: string;
+  /** The state database, on a connection owned by the driver (apply and snapshots). */
+  stateDb: Database;
+  applier: DriverApplier<C, R>;
+  send(messages: Message[]): void;
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  minReplications: number;
+  snapshotIntervalEntries: number;
+  snapshotRetainEntries: number;
+  /** A proposal not applied within this long is rejected (it may still commit: retry idempotently). */
+  proposalTimeoutMs?: number;
+  /** The node can no longer apply the log (a disk or schema failure): stop the process. */
+  onFatal?(error: unknown): void;
+}
+
+/** Why a proposal or read was not carried out; `leader` is where to retry, when known. */
+export class RaftRefusal extends Error {
+  constructor(
+    readonly reason: "notLeader" | "transferring" | "configChangePending" | "invalidChange" | "overwritten" | "timeout" | "closed",
+    message: string,
+    readonly leader: NodeId | null,
+  ) {
+    super(message);
+    this.name = "RaftRefusal";
+  }
+}
+
+interface PendingProposal<R> {
+  term: number;
+  resolve(result: R | null): void;
+  reject(error: unknown): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface QueuedProposal<C, R> {
+  command: C;
+  resolve(result: R): void;
+  reject(error: unknown): void;
+}
+
+interface ReadWaiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+export type ProposerRole = "leader" | "follower" | "candidate";
+
+const AUTO_PROMOTE_EVERY_TICKS = 10;
+
+export class RaftProposer<C, R> implements Proposer<C, R> {
+  readonly id: NodeId;
+  private readonly raft: RaftNode;
+  private readonly storage: RaftStorage;
+  private readonly snapshots: StateSnapshots;
+  private readonly applyBatch: (entries: Entry[]) => AppliedEntry<C, R>[];
+  private queued: QueuedProposal<C, R>[] = [];
+  private inbox: Message[] = [];
+  private readQueue: ReadWaiter[] = [];
+  private readsById = new Map<string, ReadWaiter[]>();
+  private readsAwaitingApply: { index: number; waiters: ReadWaiter[] }[] = [];
+  private readSeq = 0;
+  private pending = new Map<number, PendingProposal<R>>();
+  private listeners: ((entries: AppliedEntry<C, R>[]) => void)[] = [];
+  private softListeners: ((soft: SoftState) => void)[] = [];
+  private soft: SoftState;
+  private appliedIndex: number;
+  private snapshotIndex: number;
+  private flushScheduled = false;
+  private ticks = 0;
+  private closed = false;
+  private readonly tickTimer: ReturnType<typeof setInterval>;
+  private readonly proposalTimeoutMs: number;
+
+  constructor(private readonly options: RaftDriverOptions<C, R>) {
+    this.id = options.id;
+    this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10_000;
+    this.storage = new RaftStorage(options.raftDbPath);
+    this.snapshots = new StateSnapshots(options.snapshotDir);
+    const persisted = this.storage.load();
+    // A crash after persisting a received snapshot but before installing it: install it now.
+    if (persisted.snapshot && options.applier.lastApplied() < persisted.snapshot.index) {
+      this.snapshots.install(options.stateDb, persisted.snapshot.data);
+    }
+    this.appliedIndex = options.applier.lastApplied();
+    this.snapshotIndex = persisted.snapshot?.index ?? 0;
+    const bootstrap: Membership | undefined = options.bootstrapVoters ? { voters: [...options.bootstrapVoters].sort(), learners: [] } : undefined;
+    this.raft = new RaftNode(
+      {
+        id: options.id,
+        random: Math.random,
+        electionTicks: options.electionTicks,
+        heartbeatTicks: options.heartbeatTicks,
+        minReplications: options.minReplications,
+      },
+      persisted,
+      { ...(bootstrap && { bootstrap }), appliedIndex: this.appliedIndex },
+    );
+    const status = this.raft.status();
+    this.soft = { leader: status.leader, role: status.role, membership: status.membership };
+    this.applyBatch = options.stateDb.transaction((entries: Entry[]) => {
+      const applied: AppliedEntry<C, R>[] = [];
+      for (const entry of entries) {
+        if (entry.index <= this.options.applier.lastApplied()) continue; // the state db may be ahead of the log
+        if (entry.type !== "normal") {
+          this.options.applier.skip(entry.index);
+          continue;
+        }
+        const command = JSON.parse(entry.data) as C;
+        applied.push({ index: entry.index, command, result: this.options.applier.apply(entry.index, command) });
+      }
+      return applied;
+    });
+    this.tickTimer = setInterval(() => this.tick(), options.tickMs);
+    this.flush();
+  }
+
+  // ---- Proposer -----------------------------------------------------------------------------
+
+  propose(command: C): Promise<R> {
+    if (this.closed) return Promise.reject(new RaftRefusal("closed", "the coordinator is shutting down", null));
+    return new Promise<R>((resolve, reject) => {
+      this.queued.push({ command, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  onApplied(listener: (entries: AppliedEntry<C, R>[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  role(): ProposerRole {
+    return publicRole(this.soft.role);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.tickTimer);
+    const closing = new RaftRefusal("closed", "the coordinator is shutting down", null);
+    for (const proposal of this.queued) proposal.reject(closing);
+    this.queued = [];
+    for (const [, proposal] of this.pending) {
+      clearTimeout(proposal.timer);
+      proposal.reject(closing);
+    }
+    this.pending.clear();
+    this.failReads(closing);
+    this.storage.close();
+  }
+
+  // ---- cluster operations -------------------------------------------------------------------
+
+  /** Messages from peers; they are stepped at the end of this event-loop turn. */
+  receive(messages: Message[]): void {
+    if (this.closed) return;
+    for (const message of messages) if (message.to === this.id) this.inbox.push(message);
+    this.scheduleFlush();
+  }
+
+  /** Stores a snapshot image sent by the leader, then steps its message. */
+  async receiveSnapshot(message: Extract<Message, { type: "snapshot" }>, image: Uint8Array): Promise<void> {
+    const name = await this.snapshots.receive(message.snapshot.index, message.snapshot.term, image);
+    this.receive([{ ...message, snapshot: { ...message.snapshot, data: name } }]);
+  }
+
+  /** Resolves once a read served now reflects every write acknowledged before it (read index). */
+  readBarrier(): Promise<void> {
+    if (this.soft.role !== "leader") return Promise.reject(this.notLeader());
+    return new Promise((resolve, reject) => {
+      this.readQueue.push({ resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /** Adds a learner, promotes a learner, or removes a member; resolves once the change is applied. */
+  changeMembership(change: MembershipChange): Promise<void> {
+    return this.track(this.raft.proposeMembership(change)).then(() => undefined);
+  }
+
+  transferLeadership(to: NodeId): void {
+    const result = this.raft.transferLeadership(to);
+    if (!result.ok) throw new RaftRefusal(result.reason, result.message, result.leader);
+    this.scheduleFlush();
+  }
+
+  status(): NodeStatus & { progress: Record<NodeId, { match: number; next: number; state: string }> } {
+    const status = this.raft.status();
+    const progress: Record<NodeId, { match: number; next: number; state: string }> = {};
+    for (const id of [...status.membership.voters, ...status.membership.learners]) {
+      const view = this.raft.progressOf(id);
+      if (view !== null && id !== this.id) progress[id] = view;
+    }
+    return { ...status, applied: this.appliedIndex, progress };
+  }
+
+  /** The transport could not deliver a snapshot to `to`: the core sends it again. */
+  reportSnapshotFailure(to: NodeId): void {
+    this.raft.reportSnapshotFailure(to);
+    this.scheduleFlush();
+  }
+
+  leader(): NodeId | null {
+    return this.soft.leader;
+  }
+
+  /** Called on every change of leader, role or membership (after the Ready that made it). */
+  onSoftState(listener: (soft: SoftState) => void): () => void {
+    this.softListeners.push(listener);
+    return () => {
+      this.softListeners = this.softListeners.filter((other) => other !== listener);
+    };
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  private tick(): void {
+    if (this.closed) return;
+    this.raft.tick();
+    if (this.soft.role === "leader" && ++this.ticks % AUTO_PROMOTE_EVERY_TICKS === 0) this.promoteCaughtUpLearners();
+    this.flush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    try {
+      const inbox = this.inbox;
+      this.inbox = [];
+      for (const message of inbox) this.raft.step(message);
+      const queued = this.queued;
+      this.queued = [];
+      for (const proposal of queued) {
+        this.track<R>(this.raft.propose(JSON.stringify(proposal.command))).then(
+          (result) => proposal.resolve(result as R),
+          proposal.reject,
+        );
+      }
+      this.startReads();
+      while (this.raft.hasReady()) this.handle(this.raft.ready());
+    } catch (error) {
+      this.fatal(error);
+    }
+  }
+
+  private handle(ready: Ready): void {
+    this.storage.persist(ready);
+    if (ready.messages.length > 0) this.options.send(ready.messages);
+    if (ready.snapshot) this.installSnapshot(ready.snapshot.index, ready.snapshot.data);
+    const applied = ready.committedEntries.length > 0 ? this.apply(ready.committedEntries) : [];
+    for (const state of ready.readStates) {
+      const waiters = this.readsById.get(state.requestId);
+      this.readsById.delete(state.requestId);
+      if (waiters) this.readsAwaitingApply.push({ index: state.index, waiters });
+    }
+    for (const requestId of ready.droppedReads) {
+      const waiters = this.readsById.get(requestId) ?? [];
+      this.readsById.delete(requestId);
+      for (const waiter of waiters) waiter.reject(this.notLeader());
+    }
+    this.raft.advance(ready);
+    this.releaseReads();
+    if (ready.softState) {
+      this.soft = ready.softState;
+      for (const listener of this.softListeners) this.safely(() => listener(ready.softState!));
+    }
+    if (applied.length > 0) for (const listener of this.listeners) this.safely(() => listener(applied));
+    this.maybeSnapshot();
+  }
+
+  private apply(entries: Entry[]): AppliedEntry<C, R>[] {
+    const applied = this.applyBatch(entries);
+    this.appliedIndex = Math.max(this.appliedIndex, entries.at(-1)!.index);
+    const results = new Map(applied.map((entry) => [entry.index, entry.result]));
+    for (const entry of entries) {
+      const proposal = this.pending.get(entry.index);
+      if (proposal === undefined) continue;
+      this.pending.delete(entry.index);
+      clearTimeout(proposal.timer);
+      if (proposal.term !== entry.term) {
+        proposal.reject(new RaftRefusal("overwritten", "leadership changed before the write committed; retry it", this.soft.leader));
+      } else {
+        proposal.resolve(results.get(entry.index) ?? null);
+      }
+    }
+    return applied;
+  }
+
+  private installSnapshot(index: number, name: string): void {
+    this.snapshots.install(this.options.stateDb, name);
+    this.appliedIndex = index;
+    this.snapshotIndex = index;
+    this.snapshots.prune(index);
+    // Entries the snapshot covers were decided elsewhere: whether ours is among them is unknown.
+    for (const [entryIndex, proposal] of this.pending) {
+      if (entryIndex > index) continue;
+      this.pending.delete(entryIndex);
+      clearTimeout(proposal.timer);
+      proposal.reject(new RaftRefusal("overwritten", "the outcome of the write is unknown (state replaced by a snapshot); retry it", this.soft.leader));
+    }
+  }
+
+  private maybeSnapshot(): void {
+    if (this.appliedIndex - this.snapshotIndex < this.options.snapshotIntervalEntries) return;
+    const index = this.appliedIndex;
+    const term = this.raft.termAt(index);
+    if (term === undefined) return;
+    const name = this.snapshots.create(this.options.stateDb, index, term);
+    const snapshot = this.raft.compact(index, name, this.options.snapshotRetainEntries);
+    this.storage.compact(snapshot, this.raft.status().firstIndex);
+    this.snapshotIndex = index;
+    this.snapshots.prune(index);
+  }
+
+  // ---- proposals and reads ------------------------------------------------------------------
+
+  private track<T>(result: ProposeResult): Promise<T | null> {
+    if (!result.ok) return Promise.reject(new RaftRefusal(result.reason, result.message, result.leader));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.get(result.index)?.timer !== timer) return;
+        this.pending.delete(result.index);
+        reject(new RaftRefusal("timeout", `the write was not committed within ${this.proposalTimeoutMs} ms (it may still be); retry it`, this.soft.leader));
+      }, this.proposalTimeoutMs);
+      this.pending.set(result.index, { term: result.term, resolve: resolve as (value: R | null) => void, reject, timer });
+    });
+  }
+
+  private startReads(): void {
+    if (this.readQueue.length === 0) return;
+    const waiters = this.readQueue;
+    this.readQueue = [];
+    const requestId = `read-${++this.readSeq}`;
+    const result = this.raft.readIndex(requestId);
+    if (!result.ok) {
+      for (const waiter of waiters) waiter.reject(new RaftRefusal(result.reason, result.message, result.leader));
+      return;
+    }
+    this.readsById.set(requestId, waiters);
+  }
+
+  private releaseReads(): void {
+    if (this.readsAwaitingApply.length === 0) return;
+    const still: { index: number; waiters: ReadWaiter[] }[] = [];
+    for (const read of this.readsAwaitingApply) {
+      if (read.index <= this.appliedIndex) for (const waiter of read.waiters) waiter.resolve();
+      else still.push(read);
+    }
+    this.readsAwaitingApply = still;
+  }
+
+  private failReads(error: unknown): void {
+    for (const waiter of this.readQueue) waiter.reject(error);
+    for (const waiters of this.readsById.values()) for (const waiter of waiters) waiter.reject(error);
+    for (const read of this.readsAwaitingApply) for (const waiter of read.waiters) waiter.reject(error);
+    this.readQueue = [];
+    this.readsById.clear();
+    this.readsAwaitingApply = [];
+  }
+
+  private promoteCaughtUpLearners(): void {
+    for (const learner of this.raft.status().membership.learners) {
+      // Refused while behind or while another change is pending: tried again a few ticks later.
+      const result = this.raft.proposeMembership({ type: "promote", node: learner });
+      if (result.ok) console.error(`skyclaw raft: promoting ${learner} to voter`);
+    }
+  }
+
+  private notLeader(): RaftRefusal {
+    const leader = this.soft.leader;
+    return new RaftRefusal("notLeader", leader ? `not the leader; the leader is ${leader}` : "no leader is known yet", leader);
+  }
+
+  private safely(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      console.error("skyclaw raft: a listener failed:", error);
+    }
+  }
+
+  private fatal(error: unknown): void {
+    if (this.options.onFatal) this.options.onFatal(error);
+    else {
+      console.error("skyclaw raft: cannot continue:", error);
+      process.exit(70);
+    }
+  }
+}
+
+function publicRole(role: Role): ProposerRole {
+  return role === "leader" ? "leader" : role === "follower" ? "follower" : "candidate";
+}

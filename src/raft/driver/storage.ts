@@ -1,0 +1,125 @@
+/**
+ * Durable Raft state on SQLite, in a file of its own next to the state database: the log
+ * entries, the hard state (term, vote, commit) and the metadata of the latest snapshot (its
+ * image is a separate file, see state-snapshots.ts).
+ *
+ * Each Ready is persisted by one transaction (WAL, synchronous=FULL: one fsync), in the order
+ * the core's contract asks: snapshot (replaces the whole log), entries (an entry at i replaces
+ * any stored at i and after), hard state.
+ */
+import type { Database, Statement } from "bun:sqlite";
+import { migrate, openDatabase } from "../../db";
+import { decodeMembership, encodeMembership } from "../core";
+import type { Entry, EntryType, HardState, PersistedState, Ready, Snapshot } from "../core";
+
+const RAFT_MIGRATIONS = [
+  `CREATE TABLE raft_entries (
+     idx INTEGER PRIMARY KEY,
+     term INTEGER NOT NULL,
+     type TEXT NOT NULL CHECK (type IN ('normal', 'noop', 'config')),
+     data TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE raft_hard_state (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     term INTEGER NOT NULL,
+     vote TEXT,
+     commit_index INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE raft_snapshot (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     idx INTEGER NOT NULL,
+     term INTEGER NOT NULL,
+     membership TEXT NOT NULL,
+     data TEXT NOT NULL                       -- the image's file name in the snapshot directory
+   ) STRICT;`,
+];
+
+export class RaftStorage {
+  readonly db: Database;
+  private readonly insertEntry: Statement;
+  private readonly truncateFrom: Statement;
+  private readonly saveHardState: Statement;
+  private readonly saveSnapshot: Statement;
+  private readonly deleteEntriesBefore: Statement;
+  private readonly deleteAllEntries: Statement;
+  private readonly persistTransaction: (ready: Ready) => void;
+  private readonly compactTransaction: (snapshot: Snapshot, firstKeptIndex: number) => void;
+
+  constructor(path: string) {
+    this.db = openDatabase(path);
+    migrate(this.db, "raft", RAFT_MIGRATIONS);
+    this.insertEntry = this.db.prepare("INSERT INTO raft_entries (idx, term, type, data) VALUES (?, ?, ?, ?)");
+    this.truncateFrom = this.db.prepare("DELETE FROM raft_entries WHERE idx >= ?");
+    this.deleteEntriesBefore = this.db.prepare("DELETE FROM raft_entries WHERE idx < ?");
+    this.deleteAllEntries = this.db.prepare("DELETE FROM raft_entries");
+    this.saveHardState = this.db.prepare(
+      `INSERT INTO raft_hard_state (id, term, vote, commit_index) VALUES (1, ?1, ?2, ?3)
+       ON CONFLICT (id) DO UPDATE SET term = ?1, vote = ?2, commit_index = ?3`,
+    );
+    this.saveSnapshot = this.db.prepare(
+      `INSERT INTO raft_snapshot (id, idx, term, membership, data) VALUES (1, ?1, ?2, ?3, ?4)
+       ON CONFLICT (id) DO UPDATE SET idx = ?1, term = ?2, membership = ?3, data = ?4`,
+    );
+    this.persistTransaction = this.db.transaction((ready: Ready) => {
+      if (ready.snapshot) {
+        this.deleteAllEntries.run();
+        this.writeSnapshot(ready.snapshot);
+      }
+      const first = ready.entries[0];
+      if (first) {
+        this.truncateFrom.run(first.index);
+        for (const entry of ready.entries) this.insertEntry.run(entry.index, entry.term, entry.type, entry.data);
+      }
+      if (ready.hardState) this.writeHardState(ready.hardState);
+    });
+    this.compactTransaction = this.db.transaction((snapshot: Snapshot, firstKeptIndex: number) => {
+      this.writeSnapshot(snapshot);
+      this.deleteEntriesBefore.run(firstKeptIndex);
+    });
+  }
+
+  /** Everything the core needs to start again after a restart. */
+  load(): PersistedState {
+    const hard = this.db
+      .query<{ term: number; vote: string | null; commit_index: number }, []>("SELECT term, vote, commit_index FROM raft_hard_state")
+      .get();
+    const snapshotRow = this.db
+      .query<{ idx: number; term: number; membership: string; data: string }, []>("SELECT idx, term, membership, data FROM raft_snapshot")
+      .get();
+    const entries = this.db
+      .query<{ idx: number; term: number; type: string; data: string }, []>("SELECT idx, term, type, data FROM raft_entries ORDER BY idx")
+      .all()
+      .map((row): Entry => ({ index: row.idx, term: row.term, type: row.type as EntryType, data: row.data }));
+    return {
+      hardState: hard === null ? { term: 0, vote: null, commit: 0 } : { term: hard.term, vote: hard.vote, commit: hard.commit_index },
+      snapshot:
+        snapshotRow === null
+          ? null
+          : { index: snapshotRow.idx, term: snapshotRow.term, membership: decodeMembership(snapshotRow.membership), data: snapshotRow.data },
+      entries,
+    };
+  }
+
+  /** Durably stores what `ready` asks to persist, in one transaction. */
+  persist(ready: Ready): void {
+    if (ready.snapshot === null && ready.entries.length === 0 && ready.hardState === null) return;
+    this.persistTransaction(ready);
+  }
+
+  /** Records a snapshot taken locally and deletes the entries before `firstKeptIndex`. */
+  compact(snapshot: Snapshot, firstKeptIndex: number): void {
+    this.compactTransaction(snapshot, firstKeptIndex);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private writeSnapshot(snapshot: Snapshot): void {
+    this.saveSnapshot.run(snapshot.index, snapshot.term, encodeMembership(snapshot.membership), snapshot.data);
+  }
+
+  private writeHardState(hardState: HardState): void {
+    this.saveHardState.run(hardState.term, hardState.vote, hardState.commit);
+  }
+}
