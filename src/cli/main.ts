@@ -19,6 +19,7 @@ const main = defineCommand({
     "enqueue-openclaw": () => import("./commands/enqueue-openclaw").then((module) => module.enqueueOpenclawCommand),
     jobs: () => import("./commands/jobs").then((module) => module.jobsCommand),
     hosts: () => import("./commands/hosts").then((module) => module.hostsCommand),
+    cluster: () => import("./commands/cluster").then((module) => module.clusterCommand),
   },
 });
 

@@ -5,7 +5,8 @@
  * read-index round (linearizable) unless the caller asked for `?local=true`. While there is no
  * leader, a request waits up to LEADER_WAIT_MS for one, then gets a 503 with `retry-after`.
  *
- * Served by every node itself: /health, /v1/state (this node's summary and role), GET /v1/cluster.
+ * Served by every node itself: anything outside /v1/, /v1/state (this node's summary and role),
+ * GET /v1/cluster.
  */
 import { RaftRefusal } from "../../raft/driver/raft-proposer";
 import { IDEMPOTENCY_HEADER } from "../idempotency";
@@ -23,7 +24,8 @@ const PROXY_SLACK_MS = 70_000;
 
 /** A response to send instead of serving the request here, or null to serve it here. */
 export async function routeToLeader(request: Request, path: string, runtime: ClusterRuntime): Promise<Response | null> {
-  if (LOCAL_PATHS.has(path) || (request.method === "GET" && path === "/v1/cluster")) return null;
+  // Only the API is the leader's business: pages and documents are the same on every node.
+  if (!path.startsWith("/v1/") || LOCAL_PATHS.has(path) || (request.method === "GET" && path === "/v1/cluster")) return null;
   const url = new URL(request.url);
   const isRead = request.method === "GET";
   if (isRead && url.searchParams.get("local") === "true") return null;
