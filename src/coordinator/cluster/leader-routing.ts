@@ -30,10 +30,24 @@ export async function routeToLeader(request: Request, path: string, runtime: Clu
   const isRead = request.method === "GET";
   if (isRead && url.searchParams.get("local") === "true") return null;
   const forwarded = request.headers.has(FORWARDED_BY_HEADER);
-  // A forwarded request is served here or refused: a second hop could loop during an election.
-  const leader = forwarded ? runtime.self : await runtime.leaderWatch.leader(LEADER_WAIT_MS, request.signal);
-  if (leader === null) return noLeaderResponse(null, "no coordinator was elected leader within 2 s (too few coordinators up, or an election under way); retry shortly");
-  if (leader !== runtime.self) return proxy(request, url, leader, runtime);
+  const deadline = performance.now() + LEADER_WAIT_MS;
+  // Read only when forwarding: a request served here must reach the route with its body unread.
+  let body: Promise<ArrayBuffer | undefined> | undefined;
+  let unreachable: string | null = null;
+  for (;;) {
+    // A forwarded request is served here or refused: a second hop could loop during an election.
+    const leader: string | null = forwarded ? runtime.self : await runtime.leaderWatch.leader(deadline - performance.now(), request.signal, unreachable);
+    if (leader === null) {
+      return noLeaderResponse(null, "no coordinator was elected leader within 2 s (too few coordinators up, or an election under way); retry shortly");
+    }
+    if (leader === runtime.self) break;
+    body ??= isRead || request.method === "HEAD" ? Promise.resolve(undefined) : request.arrayBuffer();
+    const answer = await proxy(request, url, await body, leader, runtime);
+    // Refused connection: the request never reached the old leader, so waiting for the next one is safe.
+    if (answer !== "unreachable") return answer;
+    if (performance.now() >= deadline) return noLeaderResponse(leader, `could not reach the leader ${leader}; retry shortly`);
+    unreachable = leader;
+  }
   if (!isRead) return null;
   try {
     await runtime.proposer.readBarrier();
@@ -48,13 +62,12 @@ export function noLeaderResponse(leader: string | null, message: string, error =
   return json(503, { error, message, leader }, { "retry-after": String(RETRY_AFTER_SECONDS) });
 }
 
-async function proxy(request: Request, url: URL, leader: string, runtime: ClusterRuntime): Promise<Response> {
+async function proxy(request: Request, url: URL, body: ArrayBuffer | undefined, leader: string, runtime: ClusterRuntime): Promise<Response | "unreachable"> {
   const headers: Record<string, string> = { [FORWARDED_BY_HEADER]: runtime.self };
   for (const name of FORWARDED_HEADERS) {
     const value = request.headers.get(name);
     if (value !== null) headers[name] = value;
   }
-  const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
   const timeout = AbortSignal.timeout(runtime.config.timings.claimWaitMs + PROXY_SLACK_MS);
   let upstream: Response;
   try {
@@ -65,6 +78,7 @@ async function proxy(request: Request, url: URL, leader: string, runtime: Cluste
       signal: AbortSignal.any([timeout, request.signal]),
     });
   } catch (error) {
+    if (isConnectionRefused(error)) return "unreachable";
     const why = error instanceof Error ? (error.name === "TimeoutError" ? "timed out" : error.message) : String(error);
     return noLeaderResponse(leader, `could not reach the leader ${leader} (${why}); retry (with the same idempotency key, a write is applied at most once)`);
   }
@@ -74,4 +88,9 @@ async function proxy(request: Request, url: URL, leader: string, runtime: Cluste
     if (value !== null) answer[name] = value;
   }
   return new Response(upstream.body, { status: upstream.status, headers: answer });
+}
+
+function isConnectionRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "ConnectionRefused" || code === "ECONNREFUSED";
 }

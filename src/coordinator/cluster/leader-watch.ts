@@ -11,10 +11,13 @@ export class LeaderWatch {
     });
   }
 
-  /** The leader's id, waiting up to `timeoutMs` for one to be elected; null if none by then. */
-  async leader(timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
+  /**
+   * The leader's id, waiting up to `timeoutMs` for one to be elected; null if none by then.
+   * `unreachable`: a leader we just failed to reach does not count (wait for the next one).
+   */
+  async leader(timeoutMs: number, signal?: AbortSignal, unreachable: string | null = null): Promise<string | null> {
     const known = this.proposer.leader();
-    if (known !== null || timeoutMs <= 0) return known;
+    if ((known !== null && known !== unreachable) || timeoutMs <= 0) return known === unreachable ? null : known;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -26,6 +29,7 @@ export class LeaderWatch {
       this.waiters.add(done);
       signal?.addEventListener("abort", done, { once: true });
     });
-    return this.proposer.leader();
+    const leader = this.proposer.leader();
+    return leader === unreachable ? null : leader;
   }
 }
