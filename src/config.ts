@@ -109,6 +109,8 @@ export interface CoordinatorConfig {
   maxBodyBytes: number;
   /** Per-job stored output cap (head + tail), enforced again on the coordinator. */
   maxOutputBytes: number;
+  /** Serve /metrics without the token (SKYCLAW_METRICS_PUBLIC=1), for a scraper that holds no secret. */
+  metricsPublic: boolean;
 }
 
 export interface ClusterConfig {
@@ -170,6 +172,7 @@ export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig
     idempotencyTtlMs: integer(env, "SKYCLAW_IDEMPOTENCY_TTL_MS", 24 * 3_600_000, 1_000, 30 * 24 * 3_600_000),
     maxBodyBytes: integer(env, "SKYCLAW_MAX_BODY_BYTES", 1_048_576, 1_024, 64 * 1_048_576),
     maxOutputBytes: maxOutputBytes(env),
+    metricsPublic: boolean(env, "SKYCLAW_METRICS_PUBLIC"),
   };
 }
 
@@ -219,6 +222,35 @@ function boolean(env: Env, name: string): boolean {
 
 function maxOutputBytes(env: Env): number {
   return integer(env, "SKYCLAW_MAX_OUTPUT_BYTES", 1_048_576, 1_024, 1_073_741_824);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["human", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** How the coordinator, host and dev commands write their event lines (to stderr). */
+export interface LogConfig {
+  /** Lines below this level are dropped. */
+  level: LogLevel;
+  /** `human`: `time level message key=value…`; `json`: one JSON object per line. */
+  format: LogFormat;
+}
+
+export function loadLogConfig(env: Env = process.env): LogConfig {
+  return {
+    level: oneOf(env, "SKYCLAW_LOG_LEVEL", LOG_LEVELS, "info"),
+    format: oneOf(env, "SKYCLAW_LOG_FORMAT", LOG_FORMATS, "human"),
+  };
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = raw(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got "${value}"`);
+  return value as T;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,37 +3,38 @@
  * every failure into `{error, field?, message}`. No input produces a 5xx: a 500 means a bug.
  */
 import { Elysia } from "elysia";
+import { log } from "../log";
 import { needsToken, requestToken, tokenMatches } from "./auth";
 import type { ClusterRuntime } from "./cluster/cluster-runtime";
 import { clusterRoutes } from "./cluster/cluster-routes";
 import { leaderHook, replicationHook } from "./cluster/gate";
 import { NoLeaderError } from "./cluster/refusals";
 import { HttpError, validationErrorBody } from "./http-errors";
+import { METRICS_PATH, metricsRoutes } from "./metrics/metrics-routes";
 import type { CoordinatorNode } from "./node";
 import { hostRoutes } from "./routes/hosts";
 import { jobRoutes } from "./routes/jobs";
 import { systemRoutes } from "./routes/system";
 
 export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
-  const { token, maxBodyBytes } = node.config;
+  const { token, maxBodyBytes, metricsPublic } = node.config;
   return new Elysia({ normalize: false })
     .onRequest(replicationHook(cluster))
-    .onRequest(({ request, set }) => {
+    // Refusals are thrown, not returned, so that the error hook renders them and the metrics count them.
+    .onRequest(({ request }) => {
       // The size is judged from content-length before anything is read. A chunked body has none,
       // so it is refused rather than read without a bound (every client of ours sends a length).
       const contentLength = request.headers.get("content-length");
       if (contentLength === null && request.headers.get("transfer-encoding") !== null) {
-        set.status = 411;
-        return { error: "length_required", message: "send the request body with a content-length header, not chunked" };
+        throw new HttpError(411, { error: "length_required", message: "send the request body with a content-length header, not chunked" });
       }
       if (Number(contentLength ?? 0) > maxBodyBytes) {
-        set.status = 413;
-        return { error: "body_too_large", message: `request body is over the ${maxBodyBytes}-byte limit (SKYCLAW_MAX_BODY_BYTES)` };
+        throw new HttpError(413, { error: "body_too_large", message: `request body is over the ${maxBodyBytes}-byte limit (SKYCLAW_MAX_BODY_BYTES)` });
       }
-      if (token === undefined || !needsToken(new URL(request.url).pathname)) return;
+      const path = new URL(request.url).pathname;
+      if (token === undefined || !needsToken(path) || (metricsPublic && path === METRICS_PATH)) return;
       if (tokenMatches(token, requestToken(request.headers))) return;
-      set.status = 401;
-      return { error: "unauthorized", message: "missing or wrong token: send it in the x-skyclaw-token header" };
+      throw new HttpError(401, { error: "unauthorized", message: "missing or wrong token: send it in the x-skyclaw-token header" });
     })
     .onRequest(leaderHook(cluster))
     // Every body is JSON whatever its content-type says (`curl -d` claims a form), and no body
@@ -67,12 +68,13 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
               return { error: "invalid_request", message };
             }
           }
-          console.error(`skyclaw coordinator: ${request.method} ${request.url} failed:`, error);
+          log.error(`coordinator: ${request.method} ${new URL(request.url).pathname} failed`, { error, stack: error instanceof Error ? error.stack : undefined });
           set.status = 500;
           return { error: "internal", message: "internal error; the coordinator logged the details" };
         }
       }
     })
+    .use(metricsRoutes(node, cluster))
     .use(systemRoutes(node))
     .use(hostRoutes(node))
     .use(jobRoutes(node))

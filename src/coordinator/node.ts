@@ -8,6 +8,7 @@
 import type { Database } from "bun:sqlite";
 import type { CoordinatorConfig } from "../config";
 import { openDatabase } from "../db";
+import { log } from "../log";
 import { LocalLog } from "../raft/local-log";
 import type { AppliedEntry, Proposer } from "../raft/proposer";
 import type { Command, CommandResult } from "../state/commands";
@@ -87,7 +88,7 @@ export class CoordinatorNode {
       if (pruneDue) this.lastIdempotencyPrune = now;
       await this.submit({ type: "expireLeases", hostTimeoutMs: this.config.timings.hostTimeoutMs });
     } catch (error) {
-      console.error(`skyclaw coordinator: lease expiry failed: ${error instanceof Error ? error.message : String(error)}`);
+      log.error("coordinator: lease expiry failed", { error });
     } finally {
       this.expiryInFlight = false;
     }

@@ -48,7 +48,7 @@ export async function startCoordinatorProcess(options: { dbPath?: string; env?: 
   });
   running.add(child);
   const log = collect(child.stderr);
-  const url = await log.waitFor(/listening on (http:\/\/\S+)/, 15_000).catch(async (error) => {
+  const url = await log.waitFor(/listening on (http:\/\/[^\s"]+)/, 15_000).catch(async (error) => {
     child.kill("SIGKILL");
     await child.exited;
     throw new Error(`coordinator did not start: ${error.message}\nstderr:\n${log.text()}`);

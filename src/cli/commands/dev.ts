@@ -1,10 +1,9 @@
 import { defineCommand } from "citty";
-import { loadDevConfig } from "../../config";
+import { loadDevConfig, loadLogConfig } from "../../config";
 import { startCoordinator } from "../../coordinator/server";
 import { startHost } from "../../host/daemon";
+import { log } from "../../log";
 import { runHostUntilStopped } from "../host-signals";
-
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 export const devCommand = defineCommand({
   meta: {
@@ -13,19 +12,23 @@ export const devCommand = defineCommand({
       "Run a coordinator on .skyclaw/dev.db and a local host in one process, to try Skyclaw on one machine",
   },
   async run() {
+    log.configure(loadLogConfig());
     const config = loadDevConfig();
     const coordinator = startCoordinator(config.coordinator);
+    const hostLog = log.lines("info");
     try {
       const host = await startHost(
         { ...config.host, client: { ...config.host.client, coordinatorUrls: [coordinator.url] } },
-        { log },
+        { log: hostLog },
       );
       const urlHint = coordinator.port === 8787 ? "" : `SKYCLAW_COORDINATOR_URL=${coordinator.url} `;
-      log(
-        `skyclaw dev: coordinator listening on ${coordinator.url} (db ${config.coordinator.dbPath}), host ${host.hostId} running jobs here`,
-      );
-      log(`try: ${urlHint}skyclaw enqueue-shell --wait bash -lc "echo hello from skyclaw"`);
-      await runHostUntilStopped(host, log);
+      log.info(`skyclaw dev: coordinator listening on ${coordinator.url}, host ${host.hostId} running jobs here`, {
+        url: coordinator.url,
+        db: config.coordinator.dbPath,
+        host: host.hostId,
+      });
+      log.info(`try: ${urlHint}skyclaw enqueue-shell --wait bash -lc "echo hello from skyclaw"`);
+      await runHostUntilStopped(host, hostLog);
     } finally {
       await coordinator.stop();
     }

@@ -1,9 +1,8 @@
 import { defineCommand } from "citty";
-import { loadHostConfig } from "../../config";
+import { loadHostConfig, loadLogConfig } from "../../config";
 import { startHost } from "../../host/daemon";
+import { log } from "../../log";
 import { runHostUntilStopped } from "../host-signals";
-
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 export const hostCommand = defineCommand({
   meta: {
@@ -12,8 +11,10 @@ export const hostCommand = defineCommand({
       "Run a host that claims and runs jobs (SIGTERM drains; a second SIGTERM or SIGINT stops running jobs)",
   },
   async run() {
-    const host = await startHost(loadHostConfig(), { log });
-    await runHostUntilStopped(host, log);
+    log.configure(loadLogConfig());
+    const hostLog = log.lines("info");
+    const host = await startHost(loadHostConfig(), { log: hostLog });
+    await runHostUntilStopped(host, hostLog);
     return 0;
   },
 });
