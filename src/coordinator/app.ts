@@ -9,6 +9,8 @@ import type { ClusterRuntime } from "./cluster/cluster-runtime";
 import { clusterRoutes } from "./cluster/cluster-routes";
 import { leaderHook, replicationHook } from "./cluster/gate";
 import { NoLeaderError } from "./cluster/refusals";
+import { apiDocs } from "./dashboard/api-docs";
+import { dashboardRoutes } from "./dashboard/routes";
 import { HttpError, validationErrorBody } from "./http-errors";
 import { METRICS_PATH, metricsRoutes } from "./metrics/metrics-routes";
 import type { CoordinatorNode } from "./node";
@@ -78,7 +80,9 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
     .use(systemRoutes(node))
     .use(hostRoutes(node))
     .use(jobRoutes(node))
-    .use(clusterRoutes(cluster));
+    .use(clusterRoutes(cluster))
+    .use(dashboardRoutes())
+    .use(apiDocs());
 }
 
 /**

@@ -4,11 +4,12 @@
  * of the token leaks through timing.
  */
 import { timingSafeEqual } from "node:crypto";
+import { DASHBOARD_PATHS, OPENAPI_PATH } from "./dashboard/public-paths";
 
 export const TOKEN_HEADER = "x-skyclaw-token";
 
-/** Paths anyone may call: a load balancer's health check carries no secret. */
-const PUBLIC_PATHS = new Set(["/health"]);
+/** Paths anyone may call: a load balancer's health check carries no secret, the others no data. */
+const PUBLIC_PATHS = new Set<string>(["/health", OPENAPI_PATH, ...DASHBOARD_PATHS]);
 
 export function requestToken(headers: Headers): string | undefined {
   const direct = headers.get(TOKEN_HEADER);

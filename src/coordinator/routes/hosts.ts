@@ -47,7 +47,7 @@ export function hostRoutes(node: CoordinatorNode) {
         });
         return { host, leaseMs: timings.leaseMs, heartbeatMs: timings.heartbeatMs, claimWaitMs: timings.claimWaitMs };
       },
-      { body: RegisterHostBody },
+      { body: RegisterHostBody, detail: { summary: "Register a host (or re-register it under its id)", tags: ["hosts"] } },
     )
     .post(
       "/v1/hosts/:id/heartbeat",
@@ -61,7 +61,7 @@ export function hostRoutes(node: CoordinatorNode) {
           ...(idempotency && { idempotency }),
         });
       },
-      { params: IdParams, body: HeartbeatBody },
+      { params: IdParams, body: HeartbeatBody, detail: { summary: "Heartbeat: renew the leases of running jobs; learn cancels, lost leases and drain", tags: ["hosts"] } },
     )
     .post(
       "/v1/hosts/:id/claim",
@@ -86,7 +86,7 @@ export function hostRoutes(node: CoordinatorNode) {
           await node.waiters.waitForWork(host.capabilities, remaining, request.signal, () => canTakeJobs(getHost(node.db, params.id)));
         }
       },
-      { params: IdParams, body: ClaimBody },
+      { params: IdParams, body: ClaimBody, detail: { summary: "Claim jobs the host can run (long-poll)", tags: ["hosts"] } },
     )
     .post(
       "/v1/hosts/:id/drain",
@@ -94,8 +94,8 @@ export function hostRoutes(node: CoordinatorNode) {
         const idempotency = stamp(headers, "POST", path, null);
         return node.submit<Host>({ type: "drainHost", hostId: params.id, ...(idempotency && { idempotency }) });
       },
-      { params: IdParams },
+      { params: IdParams, detail: { summary: "Drain a host: it stops claiming, finishes its jobs and exits", tags: ["hosts"] } },
     )
-    .get("/v1/hosts", () => ({ hosts: listHosts(node.db) }))
-    .get("/v1/hosts/:id", ({ params }) => requireHost(params.id), { params: IdParams });
+    .get("/v1/hosts", () => ({ hosts: listHosts(node.db) }), { detail: { summary: "List hosts", tags: ["hosts"] } })
+    .get("/v1/hosts/:id", ({ params }) => requireHost(params.id), { params: IdParams, detail: { summary: "Get one host", tags: ["hosts"] } });
 }

@@ -42,7 +42,7 @@ export function jobRoutes(node: CoordinatorNode) {
         set.status = 201;
         return job;
       },
-      { body: EnqueueBody },
+      { body: EnqueueBody, detail: { summary: "Enqueue a job (idempotent with an idempotency-key header)", tags: ["jobs"] } },
     )
     .get(
       "/v1/jobs",
@@ -52,9 +52,9 @@ export function jobRoutes(node: CoordinatorNode) {
           ...(query.state !== undefined && { state: query.state }),
           ...(query.cursor !== undefined && { beforeSeq: Number(query.cursor) }),
         }),
-      { query: ListJobsQuery },
+      { query: ListJobsQuery, detail: { summary: "List jobs, newest first; page with nextCursor", tags: ["jobs"] } },
     )
-    .get("/v1/jobs/:id", ({ params }) => requireJob(params.id), { params: IdParams })
+    .get("/v1/jobs/:id", ({ params }) => requireJob(params.id), { params: IdParams, detail: { summary: "Get one job", tags: ["jobs"] } })
     .get(
       "/v1/jobs/:id/output",
       async ({ params, query, request }): Promise<OutputPage> => {
@@ -75,7 +75,7 @@ export function jobRoutes(node: CoordinatorNode) {
           if (request.signal.aborted) return { job, chunks: [], lastSeq: after };
         }
       },
-      { params: IdParams, query: OutputQuery },
+      { params: IdParams, query: OutputQuery, detail: { summary: "Read a job's output after a sequence number (long-poll with waitMs)", tags: ["jobs"] } },
     )
     .post(
       "/v1/jobs/:id/cancel",
@@ -88,7 +88,7 @@ export function jobRoutes(node: CoordinatorNode) {
           ...(idempotency && { idempotency }),
         });
       },
-      { params: IdParams, body: CancelBody },
+      { params: IdParams, body: CancelBody, detail: { summary: "Cancel a job", tags: ["jobs"] } },
     )
     .post(
       "/v1/jobs/:id/renew",
@@ -103,7 +103,7 @@ export function jobRoutes(node: CoordinatorNode) {
           ...(idempotency && { idempotency }),
         });
       },
-      { params: IdParams, body: RenewBody },
+      { params: IdParams, body: RenewBody, detail: { summary: "Renew the lease of a job the host runs", tags: ["host leases"] } },
     )
     .post(
       "/v1/jobs/:id/output",
@@ -119,7 +119,7 @@ export function jobRoutes(node: CoordinatorNode) {
           ...(idempotency && { idempotency }),
         });
       },
-      { params: IdParams, body: AppendOutputBody },
+      { params: IdParams, body: AppendOutputBody, detail: { summary: "Append output chunks of a leased job", tags: ["host leases"] } },
     )
     .post(
       "/v1/jobs/:id/complete",
@@ -135,6 +135,6 @@ export function jobRoutes(node: CoordinatorNode) {
           ...(idempotency && { idempotency }),
         });
       },
-      { params: IdParams, body: CompleteBody },
+      { params: IdParams, body: CompleteBody, detail: { summary: "Complete a leased job with its result", tags: ["host leases"] } },
     );
 }

@@ -7,7 +7,9 @@ import type { CoordinatorNode } from "../node";
 
 export function systemRoutes(node: CoordinatorNode) {
   return new Elysia()
-    .get("/health", (): Health => ({ ok: true, nodeId: node.config.nodeId, version: VERSION }))
+    .get("/health", (): Health => ({ ok: true, nodeId: node.config.nodeId, version: VERSION }), {
+      detail: { summary: "Liveness check (no token needed)", tags: ["system"], security: [] },
+    })
     .get(
       "/v1/state",
       (): ClusterState => ({
@@ -19,5 +21,6 @@ export function systemRoutes(node: CoordinatorNode) {
         queueByCapabilities: queueByRequirements(node.db),
         hosts: listHosts(node.db),
       }),
+      { detail: { summary: "State summary: role, last applied index, job counts, queue, hosts", tags: ["system"] } },
     );
 }
