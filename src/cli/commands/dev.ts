@@ -17,18 +17,20 @@ export const devCommand = defineCommand({
     const coordinator = startCoordinator(config.coordinator);
     const hostLog = log.lines("info");
     try {
-      const host = await startHost(
-        { ...config.host, client: { ...config.host.client, coordinatorUrls: [coordinator.url] } },
-        { log: hostLog },
-      );
+      const hostConfig = { ...config.host, client: { ...config.host.client, coordinatorUrls: [coordinator.url] } };
       const urlHint = coordinator.port === 8787 ? "" : `SKYCLAW_COORDINATOR_URL=${coordinator.url} `;
-      log.info(`skyclaw dev: coordinator listening on ${coordinator.url}, host ${host.hostId} running jobs here`, {
-        url: coordinator.url,
-        db: config.coordinator.dbPath,
-        host: host.hostId,
-      });
-      log.info(`try: ${urlHint}skyclaw enqueue-shell --wait bash -lc "echo hello from skyclaw"`);
-      await runHostUntilStopped(host, hostLog);
+      await runHostUntilStopped(
+        () => startHost(hostConfig, { log: hostLog }),
+        hostLog,
+        (host) => {
+          log.info(`skyclaw dev: coordinator listening on ${coordinator.url}, host ${host.hostId} running jobs here`, {
+            url: coordinator.url,
+            db: config.coordinator.dbPath,
+            host: host.hostId,
+          });
+          log.info(`try: ${urlHint}skyclaw enqueue-shell --wait bash -lc "echo hello from skyclaw"`);
+        },
+      );
     } finally {
       await coordinator.stop();
     }

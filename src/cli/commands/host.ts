@@ -13,8 +13,8 @@ export const hostCommand = defineCommand({
   async run() {
     log.configure(loadLogConfig());
     const hostLog = log.lines("info");
-    const host = await startHost(loadHostConfig(), { log: hostLog });
-    await runHostUntilStopped(host, hostLog);
+    const config = loadHostConfig();
+    await runHostUntilStopped(() => startHost(config, { log: hostLog }), hostLog);
     return 0;
   },
 });
