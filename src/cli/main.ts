@@ -4,7 +4,7 @@
  * pay for importing the coordinator's web framework. Parsing, help and errors go through
  * runner.ts: one-line errors, exit 2 for usage/configuration, 1 for API/network failures.
  */
-import { defineCommand } from "citty";
+import { defineCommand, type CommandDef } from "citty";
 import { VERSION } from "../version";
 import { failAndExit } from "./errors";
 import { runCli } from "./runner";
@@ -20,6 +20,8 @@ const main = defineCommand({
     jobs: () => import("./commands/jobs").then((module) => module.jobsCommand),
     hosts: () => import("./commands/hosts").then((module) => module.hostsCommand),
     cluster: () => import("./commands/cluster").then((module) => module.clusterCommand),
+    // Typed so `main`'s type does not depend on itself; the script is built from this very tree.
+    completion: (): Promise<CommandDef<any>> => import("./commands/completion").then((module) => module.completionCommand(main)),
   },
 });
 
