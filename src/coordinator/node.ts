@@ -1,6 +1,6 @@
 /**
- * One coordinator's moving parts: the SQLite file, the log that feeds the state machine (on a
- * writer thread of its own), the long-poll waiters, and the timer that proposes time-driven commands.
+ * One coordinator's moving parts: the SQLite file, the state machine, the log that feeds it,
+ * the long-poll waiters, and the timer that proposes time-driven commands.
  *
  * Routes change state only through `submit`, which stamps the time and the idempotency record
  * and proposes the command to the log; they read state directly with the queries of state/.
@@ -11,7 +11,6 @@ import { openDatabase } from "../db";
 import { log } from "../log";
 import { LocalLog } from "../raft/local-log";
 import type { AppliedEntry, Proposer } from "../raft/proposer";
-import { WorkerLog } from "../raft/worker-log";
 import type { Command, CommandResult } from "../state/commands";
 import { claimableWork, getJob, nextDeadline, oldestIdempotencyExpiry } from "../state/queries";
 import { idempotentReplay } from "../state/idempotency";
@@ -33,8 +32,8 @@ const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60_000;
 const WAKE_BATCH_LIMIT = 64;
 
 export class CoordinatorNode {
-  /** The main thread's connection, for reads: writes go through `log` (a writer thread of its own). */
   readonly db: Database;
+  readonly stateMachine: StateMachine;
   readonly log: Proposer<Command, CommandResult>;
   readonly waiters = new Waiters();
   private expiryTimer: ReturnType<typeof setInterval> | undefined;
@@ -47,15 +46,8 @@ export class CoordinatorNode {
     readonly clock: Clock = { now: () => Date.now() },
   ) {
     this.db = openDatabase(config.dbPath);
-    // Migrations and the replay of entries logged but not applied run here, before any read, and
-    // fail the start-up if they fail; then the log writer thread takes over the writes.
-    const localLog = new LocalLog<Command, CommandResult>(this.db, new StateMachine(this.db));
-    if (config.dbPath === ":memory:") {
-      this.log = localLog; // a private in-memory database cannot be shared with another thread
-    } else {
-      localLog.close();
-      this.log = new WorkerLog<Command, CommandResult>(config.dbPath);
-    }
+    this.stateMachine = new StateMachine(this.db);
+    this.log = new LocalLog<Command, CommandResult>(this.db, this.stateMachine);
     this.log.onApplied((entries) => this.wakeWaiters(entries));
   }
 
