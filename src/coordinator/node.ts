@@ -44,10 +44,12 @@ export class CoordinatorNode {
   constructor(
     readonly config: CoordinatorConfig,
     readonly clock: Clock = { now: () => Date.now() },
+    /** In a cluster, the Raft driver (src/coordinator/cluster/); alone, the local log on this db. */
+    clusterLog?: Proposer<Command, CommandResult>,
   ) {
     this.db = openDatabase(config.dbPath);
     this.stateMachine = new StateMachine(this.db);
-    this.log = new LocalLog<Command, CommandResult>(this.db, this.stateMachine);
+    this.log = clusterLog ?? new LocalLog<Command, CommandResult>(this.db, this.stateMachine);
     this.log.onApplied((entries) => this.wakeWaiters(entries));
   }
 

@@ -1,7 +1,7 @@
 /** Starting and stopping a coordinator: the node, its HTTP server and its timers. */
 import type { CoordinatorConfig } from "../config";
-import { ConfigError } from "../config";
 import { createApp } from "./app";
+import { ClusterRuntime } from "./cluster/cluster-runtime";
 import { CoordinatorNode, type Clock } from "./node";
 
 const BUN_BODY_BACKSTOP_BYTES = 4 * 1_073_741_824;
@@ -14,14 +14,22 @@ export interface RunningCoordinator {
 }
 
 export function startCoordinator(config: CoordinatorConfig, clock?: Clock): RunningCoordinator {
-  if (config.peerUrls.length > 0) {
-    throw new ConfigError(
-      "SKYCLAW_PEER_URLS",
-      "replicated coordinators are not available in this version yet; unset it to run a single coordinator",
+  // A cluster runs the Raft driver; a coordinator alone keeps the local log (for now: see ARCHITECTURE.md).
+  const cluster = config.cluster.enabled ? new ClusterRuntime(config) : undefined;
+  if (cluster !== undefined && config.cluster.peerTokenFallback) {
+    console.error(
+      "skyclaw coordinator: warning: SKYCLAW_PEER_TOKEN is unset, so coordinators authenticate each other with SKYCLAW_TOKEN, which hosts and clients hold too; set a separate SKYCLAW_PEER_TOKEN on every coordinator",
     );
   }
-  const node = new CoordinatorNode(config, clock);
-  const app = createApp(node);
+  let node: CoordinatorNode;
+  try {
+    node = new CoordinatorNode(config, clock, cluster?.log);
+  } catch (error) {
+    cluster?.close();
+    throw error;
+  }
+  cluster?.attach(node);
+  const app = createApp(node, cluster);
   // Long polls hold a connection for up to claimWaitMs; Bun's idle timeout must outlast them.
   const idleTimeout = Math.min(255, Math.ceil(config.timings.claimWaitMs / 1000) + 30);
   try {
