@@ -14,6 +14,7 @@ import type { AppliedEntry, Proposer } from "../raft/proposer";
 import type { Command, CommandResult } from "../state/commands";
 import { claimableWork, getJob, nextDeadline, oldestIdempotencyExpiry } from "../state/queries";
 import { idempotentReplay } from "../state/idempotency";
+import { canonicalSet } from "../state/rows";
 import { StateMachine } from "../state/state-machine";
 import { HttpError } from "./http-errors";
 import { Waiters } from "./waiters";
@@ -58,9 +59,12 @@ export class CoordinatorNode {
     const at = this.clock.now();
     // A retry of a request already applied is answered from its record without a log entry.
     const replay = proposal.idempotency === undefined ? null : idempotentReplay(this.db, proposal.idempotency, at);
-    const result = replay ?? (await this.log.propose({ ...proposal, at } as Command));
-    if (!result.ok) throw HttpError.fromCommand(result.error);
-    return result.value as T;
+    if (replay !== null) return unwrap<T>(replay);
+    const applied = this.log.propose({ ...proposal, at } as Command);
+    // A parked claim that could take this job is woken now, so its claim is proposed in the
+    // same turn and committed in the same batch, behind the enqueue (one fsync, not two).
+    if (proposal.type === "enqueue") this.waiters.workAvailable(canonicalSet([proposal.spec.kind, ...proposal.requires]), 1);
+    return unwrap<T>(await applied);
   }
 
   /** Starts the timer that proposes lease expiry when something is due. */
@@ -98,17 +102,21 @@ export class CoordinatorNode {
 
   /** Turns applied entries into wake-ups: new work for waiting claims, changes for job readers. */
   private wakeWaiters(entries: AppliedEntry<Command, CommandResult>[]): void {
-    let claimed = false;
+    let workMayRemain = false;
     for (const { command, result } of entries) {
       if (!result.ok) continue;
       switch (command.type) {
         case "enqueue":
+          // Its claim was woken when it was proposed; a host that parked since is served below.
+          this.waiters.jobChanged((result.value as Job).id);
+          workMayRemain = true;
+          break;
         case "complete":
         case "cancel":
           this.jobChanged(result.value as Job);
           break;
         case "claim":
-          claimed = true;
+          workMayRemain = true;
           for (const job of (result.value as { jobs: Job[] }).jobs) this.waiters.jobChanged(job.id);
           break;
         case "appendOutput":
@@ -125,7 +133,7 @@ export class CoordinatorNode {
         }
       }
     }
-    if (claimed && this.waiters.parkedClaims > 0) this.wakeForQueuedWork();
+    if (workMayRemain && this.waiters.parkedClaims > 0) this.wakeForQueuedWork();
   }
 
   private jobChanged(job: Job): void {
@@ -138,8 +146,9 @@ export class CoordinatorNode {
 
   /**
    * A woken claim may take another job than the one that woke it (a better one it can also
-   * run), leaving that job to nobody. So after claims, hosts still parked are offered whatever
-   * claimable work remains.
+   * run), leaving that job to nobody; and a host may have parked while an enqueue was being
+   * committed. So after claims and enqueues, hosts still parked are offered whatever claimable
+   * work remains.
    */
   private wakeForQueuedWork(): void {
     for (const { requires, claimable } of claimableWork(this.db, this.clock.now(), WAKE_BATCH_LIMIT)) {
@@ -154,4 +163,9 @@ export class CoordinatorNode {
     }, delayMs);
     this.backoffTimers.add(timer);
   }
+}
+
+function unwrap<T>(result: CommandResult): T {
+  if (!result.ok) throw HttpError.fromCommand(result.error);
+  return result.value as T;
 }

@@ -18,13 +18,17 @@ export class Waiters {
   private claimWaiters = new Set<ClaimWaiter>();
   private jobWatchers = new Map<string, Set<() => void>>();
 
-  /** Resolves when a job needing a subset of `capabilities` may be claimable, after `timeoutMs`, or on abort. */
+  /**
+   * Resolves true when woken for a job needing a subset of `capabilities` (possibly one whose
+   * enqueue is still being committed: the claim that follows lands after it in the log), or
+   * false after `timeoutMs` or on abort.
+   */
   waitForWork(
     capabilities: readonly string[],
     timeoutMs: number,
     signal?: AbortSignal,
     hasFreeSlot: () => boolean = () => true,
-  ): Promise<void> {
+  ): Promise<boolean> {
     return this.park(timeoutMs, signal, (wake) => {
       const waiter = { capabilities: new Set(capabilities), hasFreeSlot, wake };
       this.claimWaiters.add(waiter);
@@ -33,7 +37,7 @@ export class Waiters {
   }
 
   /** Resolves on the next change to job `jobId` (state or output), after `timeoutMs`, or on abort. */
-  waitForJob(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  waitForJob(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     return this.park(timeoutMs, signal, (wake) => {
       let watchers = this.jobWatchers.get(jobId);
       if (watchers === undefined) this.jobWatchers.set(jobId, (watchers = new Set()));
@@ -74,19 +78,21 @@ export class Waiters {
     return this.claimWaiters.size;
   }
 
-  private park(timeoutMs: number, signal: AbortSignal | undefined, register: (wake: () => void) => () => void): Promise<void> {
+  /** Resolves true when `register`'s wake is called, false on timeout or abort. */
+  private park(timeoutMs: number, signal: AbortSignal | undefined, register: (wake: () => void) => () => void): Promise<boolean> {
     return new Promise((resolve) => {
-      if (signal?.aborted || timeoutMs <= 0) return resolve();
+      if (signal?.aborted || timeoutMs <= 0) return resolve(false);
       let unregister = () => {};
-      const done = () => {
+      const finish = (woken: boolean) => {
         clearTimeout(timer);
         unregister();
-        signal?.removeEventListener("abort", done);
-        resolve();
+        signal?.removeEventListener("abort", expire);
+        resolve(woken);
       };
-      const timer = setTimeout(done, timeoutMs);
-      unregister = register(done);
-      signal?.addEventListener("abort", done, { once: true });
+      const expire = () => finish(false);
+      const timer = setTimeout(expire, timeoutMs);
+      unregister = register(() => finish(true));
+      signal?.addEventListener("abort", expire, { once: true });
     });
   }
 }

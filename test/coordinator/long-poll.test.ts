@@ -123,3 +123,16 @@ test("a job left over when a woken host took a better one wakes another parked h
   // Sanity only: woken by the leftover job, not by the 10 s deadline.
   expect(Date.now() - startedAt).toBeLessThan(9_000);
 });
+
+test("an idle host's claim is committed in the same batch as the enqueue that woke it", async () => {
+  const coordinator = startTestCoordinator();
+  const batches: string[][] = [];
+  coordinator.node.log.onApplied((entries) => batches.push(entries.map((entry) => entry.command.type)));
+  const host = await registerHost(coordinator);
+  const waiting = claim(coordinator, host.id);
+  await parkedClaims(coordinator, 1);
+  const job = await enqueue(coordinator);
+  expect((await waiting).body.jobs.map((j) => j.id)).toEqual([job.id]);
+  // One commit carried both: the dispatch paid for one fsync, not two.
+  expect(batches).toContainEqual(["enqueue", "claim"]);
+});

@@ -68,22 +68,31 @@ export function hostRoutes(node: CoordinatorNode) {
       async ({ params, body, headers, path, request }): Promise<ClaimResponse> => {
         const idempotency = stamp(headers, "POST", path, body);
         const deadline = node.clock.now() + Math.min(body.waitMs ?? timings.claimWaitMs, timings.claimWaitMs);
+        const claim = () =>
+          node.submit<ClaimResponse>({
+            type: "claim",
+            hostId: params.id,
+            maxJobs: body.slots,
+            leaseMs: timings.leaseMs,
+            ...(idempotency && { idempotency }),
+          });
+        let woken = false;
         for (;;) {
           const host = requireHost(params.id);
           const replay = idempotency !== undefined && idempotentReplay(node.db, idempotency, node.clock.now()) !== null;
-          if (replay || workFor(host)) {
-            // A retried claim whose first try was applied gets the same jobs back from its record.
-            return node.submit<ClaimResponse>({
-              type: "claim",
-              hostId: params.id,
-              maxJobs: body.slots,
-              leaseMs: timings.leaseMs,
-              ...(idempotency && { idempotency }),
-            });
+          // A retried claim whose first try was applied gets the same jobs back from its record.
+          if (replay || workFor(host)) return claim();
+          if (woken) {
+            // Woken by an enqueue still being committed: the claim joins the same commit, right
+            // behind it, instead of waiting for it and paying for a commit of its own.
+            const claimed = await claim();
+            if (claimed.jobs.length > 0 || idempotency !== undefined) return claimed;
           }
           const remaining = deadline - node.clock.now();
           if (remaining <= 0 || request.signal.aborted) return { jobs: [] };
-          await node.waiters.waitForWork(host.capabilities, remaining, request.signal, () => canTakeJobs(getHost(node.db, params.id)));
+          woken = await node.waiters.waitForWork(host.capabilities, remaining, request.signal, () =>
+            canTakeJobs(getHost(node.db, params.id)),
+          );
         }
       },
       { params: IdParams, body: ClaimBody, detail: { summary: "Claim jobs the host can run (long-poll)", tags: ["hosts"] } },
