@@ -98,12 +98,18 @@ export function satisfiedRequirementSets(db: Database, capabilities: readonly st
     .map((set) => set.id);
 }
 
-/** The best claimable job for a host: highest priority, then oldest, among sets it satisfies. */
+/**
+ * The best claimable job for a host: highest priority, then oldest, among sets it satisfies.
+ *
+ * `requirement_set = CAST(?1 AS INTEGER)`, not `= ?1`: with a bare parameter beside the ORDER BY,
+ * SQLite 3.54 spends about 10 µs more per call (11.4 µs against 1.4 µs inside one transaction,
+ * measured on a bench database; same query plan, same rows).
+ */
 export function nextClaimableJob(db: Database, requirementSets: readonly number[], at: number): { seq: number; priority: number } | null {
   let best: { seq: number; priority: number } | null = null;
   const query = db.query<{ seq: number; priority: number }, [number, number]>(
     `SELECT seq, priority FROM jobs INDEXED BY jobs_queue
-     WHERE state = 'queued' AND requirement_set = ? AND available_at <= ?
+     WHERE state = 'queued' AND requirement_set = CAST(?1 AS INTEGER) AND available_at <= ?2
      ORDER BY priority DESC, seq LIMIT 1`,
   );
   for (const set of requirementSets) {
