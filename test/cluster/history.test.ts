@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { Job } from "../../src/api";
 import { completionViolations, concurrencyViolations, parseRunLog } from "./history";
 
-const ms = (value: number) => String(BigInt(value) * 1_000_000n);
+const ms = (value: number) => `${1_795_000_000 + Math.floor(value / 1_000)}.${String((value % 1_000) * 1_000).padStart(6, "0")}`;
 const line = (event: string, host: string, job: string, attempt: number, atMs: number) => `${event} /tmp/n/${host}/jobs/${job}-${attempt} ${ms(atMs)}`;
 
 describe("run history", () => {

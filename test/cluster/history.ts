@@ -1,18 +1,20 @@
 /**
  * What the nemesis jobs recorded about their own runs, and the checks on it.
  *
- * Every run of a job appends lines `start|stop|term <HOME> <ns since epoch>` to one shared file
+ * Every run of a job appends lines `start|stop|term <HOME> <$EPOCHREALTIME>` to one shared file
  * (O_APPEND, so lines from both hosts do not tear). A host runs each attempt in its own
  * directory `<host state dir>/jobs/<job id>-<attempt>` and gives it as HOME, so HOME says which
  * host ran which attempt of which job without the host passing anything else. `term` is written
- * by the job's SIGTERM trap: the host stopped it (lease lost or timeout).
+ * by the job's SIGTERM trap: the host stopped it (lease lost or timeout). The script is bash for
+ * $EPOCHREALTIME: a `$(date)` would be a child process, and the host's SIGTERM to the job's
+ * process group can kill it mid-line, leaving a record without a time.
  */
 import type { Job } from "../../src/api";
 
 /** The job script: records its start, works `$WORK_S` seconds, records how it ended. `$RUN_LOG` names the file. */
 export const RECORDING_SCRIPT =
-  `trap 'echo term "$HOME" $(date +%s%N) >> "$RUN_LOG"; exit 143' TERM; ` +
-  `echo start "$HOME" $(date +%s%N) >> "$RUN_LOG"; sleep "$WORK_S" & wait $!; echo stop "$HOME" $(date +%s%N) >> "$RUN_LOG"`;
+  `trap 'echo term "$HOME" $EPOCHREALTIME >> "$RUN_LOG"; exit 143' TERM; ` +
+  `echo start "$HOME" $EPOCHREALTIME >> "$RUN_LOG"; sleep "$WORK_S" & wait $!; echo stop "$HOME" $EPOCHREALTIME >> "$RUN_LOG"`;
 
 export interface AttemptRun {
   jobId: string;
@@ -29,7 +31,7 @@ export interface AttemptRun {
 /** Runs by job id, then attempt. */
 export type RunHistory = Map<string, Map<number, AttemptRun>>;
 
-const LINE = /^(start|stop|term) (\S+)\/jobs\/(\S+)-(\d+) (\d+)$/;
+const LINE = /^(start|stop|term) (\S+)\/jobs\/(\S+)-(\d+) (\d+)[.,](\d{6})$/;
 
 export function parseRunLog(text: string): RunHistory {
   const history: RunHistory = new Map();
@@ -37,9 +39,9 @@ export function parseRunLog(text: string): RunHistory {
     if (line.trim() === "") continue;
     const match = LINE.exec(line.trim());
     if (match === null) throw new Error(`run log: unreadable line "${line}"`);
-    const [, event, host, jobId, attemptText, atText] = match as unknown as [string, "start" | "stop" | "term", string, string, string, string];
+    const [, event, host, jobId, attemptText, seconds, micros] = match as unknown as [string, "start" | "stop" | "term", string, string, string, string, string];
     const attempt = Number(attemptText);
-    const at = BigInt(atText);
+    const at = (BigInt(seconds) * 1_000_000n + BigInt(micros)) * 1_000n;
     let attempts = history.get(jobId);
     if (attempts === undefined) history.set(jobId, (attempts = new Map()));
     let run = attempts.get(attempt);

@@ -91,7 +91,7 @@ test(
           SKYCLAW_HOST_NAME: name,
           SKYCLAW_HOST_STATE_DIR: join(dir, name),
           SKYCLAW_MAX_PARALLEL: "2",
-          SKYCLAW_ALLOWED_COMMANDS: "sh",
+          SKYCLAW_ALLOWED_COMMANDS: "bash",
           SKYCLAW_KILL_GRACE_MS: "300",
           // A paused coordinator must not hold a heartbeat past the lease: move on after 1 s.
           SKYCLAW_REQUEST_TIMEOUT_MS: "1000",
@@ -115,7 +115,7 @@ test(
     const workSeconds = ["0.3", "0.3", "1", "2.5"];
     const bodyOf = (i: number): EnqueueBody => ({
       kind: "shell",
-      command: "sh",
+      command: "bash",
       args: ["-c", RECORDING_SCRIPT],
       env: { RUN_LOG: runLog, WORK_S: workSeconds[i % workSeconds.length]! },
       maxAttempts: 100,
