@@ -7,6 +7,7 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { normalizePublicKey } from "./signing/ed25519-keys";
 
 export type Env = Record<string, string | undefined>;
 
@@ -260,6 +261,8 @@ export interface ClientConfig {
   coordinatorUrls: string[];
   token: string | undefined;
   requestTimeoutMs: number;
+  /** Private key file (SKYCLAW_SIGNING_KEY) with which enqueue commands sign their jobs. */
+  signingKeyPath: string | undefined;
 }
 
 export function loadClientConfig(env: Env = process.env): ClientConfig {
@@ -271,6 +274,7 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
     coordinatorUrls: urls.length > 0 ? [...new Set(urls)] : [`http://127.0.0.1:${port}`],
     token: raw(env, "SKYCLAW_TOKEN"),
     requestTimeoutMs: integer(env, "SKYCLAW_REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+    signingKeyPath: raw(env, "SKYCLAW_SIGNING_KEY"),
   };
 }
 
@@ -294,6 +298,8 @@ export interface HostConfig {
   jobPath: string;
   /** LANG given to jobs. */
   jobLang: string;
+  /** When not empty, only jobs signed by one of these keys (`ed25519:<base64>`) run; others fail signature_rejected. */
+  trustedKeys: string[];
 }
 
 export function loadHostConfig(env: Env = process.env): HostConfig {
@@ -311,7 +317,17 @@ export function loadHostConfig(env: Env = process.env): HostConfig {
     killGraceMs: integer(env, "SKYCLAW_KILL_GRACE_MS", 5_000, 0, 600_000),
     jobPath: raw(env, "PATH") ?? "/usr/local/bin:/usr/bin:/bin",
     jobLang: raw(env, "LANG") ?? "C.UTF-8",
+    trustedKeys: trustedKeys(env),
   };
+}
+
+function trustedKeys(env: Env): string[] {
+  const keys = list(env, "SKYCLAW_TRUSTED_KEYS").map((text) => {
+    const key = normalizePublicKey(text);
+    if (key === null) throw new ConfigError("SKYCLAW_TRUSTED_KEYS", `"${text}" is not an Ed25519 public key (expected ed25519:<base64>, as printed by skyclaw keys generate)`);
+    return key;
+  });
+  return [...new Set(keys)];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,6 +33,19 @@ export const JobSpec = t.Object(
 );
 export type JobSpec = Static<typeof JobSpec>;
 
+/**
+ * A submitter's Ed25519 signature of the job (see src/signing/signed-job.ts for what it covers).
+ * The coordinator stores it as given; hosts with SKYCLAW_TRUSTED_KEYS verify it before running.
+ */
+export const JobSignature = t.Object(
+  {
+    publicKey: t.String({ pattern: "^ed25519:[A-Za-z0-9+/]{43}=$", description: "ed25519:<base64 of the raw 32-byte public key>" }),
+    value: t.String({ pattern: "^[A-Za-z0-9+/]{86}==$", description: "base64 of the 64-byte signature" }),
+  },
+  strict,
+);
+export type JobSignature = Static<typeof JobSignature>;
+
 export const EnqueueBody = t.Composite(
   [
     JobSpec,
@@ -44,6 +57,8 @@ export const EnqueueBody = t.Composite(
       maxAttempts: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
       retryOnFailure: t.Optional(t.Boolean()),
       backoffMs: t.Optional(t.Integer({ minimum: 0, maximum: 3_600_000 })),
+      /** Requires `id`: the id is part of what is signed. */
+      signature: t.Optional(JobSignature),
     }),
   ],
   strict,
@@ -91,6 +106,7 @@ export const Job = t.Object({
   lastError: t.Union([t.String(), t.Null()]),
   outputBytes: t.Integer(),
   outputTruncated: t.Boolean(),
+  signature: t.Optional(JobSignature),
 });
 export type Job = Static<typeof Job>;
 

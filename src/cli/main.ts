@@ -20,6 +20,7 @@ const main = defineCommand({
     jobs: () => import("./commands/jobs").then((module) => module.jobsCommand),
     hosts: () => import("./commands/hosts").then((module) => module.hostsCommand),
     cluster: () => import("./commands/cluster").then((module) => module.clusterCommand),
+    keys: () => import("./commands/keys").then((module) => module.keysCommand),
     // Typed so `main`'s type does not depend on itself; the script is built from this very tree.
     completion: (): Promise<CommandDef<any>> => import("./commands/completion").then((module) => module.completionCommand(main)),
   },

@@ -11,6 +11,8 @@ const OPENCLAW_AGENT_FIELDS = ["model", "thinking", "agent"] as const;
 export const JOB_DEFAULTS = { priority: 0, maxAttempts: 3, backoffMs: 1_000 } as const;
 
 export function enqueueCommand(body: EnqueueBody, jobId: string): Omit<EnqueueCommand, "at" | "idempotency"> {
+  // Without an id in the request the coordinator picks one, and a signature cannot cover it.
+  if (body.signature !== undefined && body.id === undefined) throw HttpError.badRequest("id", "is required for a signed job: the id is part of what is signed");
   const spec = jobSpec(body);
   return {
     type: "enqueue",
@@ -22,6 +24,7 @@ export function enqueueCommand(body: EnqueueBody, jobId: string): Omit<EnqueueCo
     maxAttempts: body.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
     retryOnFailure: body.retryOnFailure ?? false,
     backoffMs: body.backoffMs ?? JOB_DEFAULTS.backoffMs,
+    ...(body.signature !== undefined && { signature: body.signature }),
   };
 }
 

@@ -14,6 +14,7 @@ import { createJobDir, ensureDir, isSafeId, jobDirPath, removeJobDir } from "./j
 import { envelopeFailure, parseEnvelope } from "./openclaw";
 import { OutputStreamer } from "./output-streamer";
 import { groupAlive, terminateGroup } from "./process-group";
+import { SIGNATURE_REJECTED, signatureRejection } from "./signature-check";
 import { utf8Head, utf8Tail } from "./utf8";
 
 export type StopReason = "timeout" | "cancelled" | "lease_lost" | "host_shutdown";
@@ -65,6 +66,11 @@ export class JobRun {
     const { config } = this.deps.context;
     if (!isSafeId(this.job.id)) {
       return refused("bad_job", `job id "${this.job.id.slice(0, 80)}" is not a valid id; refusing to build a path from it`);
+    }
+    const rejection = signatureRejection(this.job, config.trustedKeys);
+    if (rejection !== null) {
+      this.log(`refused (${SIGNATURE_REJECTED}): ${rejection}`);
+      return refused(SIGNATURE_REJECTED, rejection);
     }
     const dir = jobDirPath(config.stateDir, this.job.id, this.job.attempt);
     try {

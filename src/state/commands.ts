@@ -5,7 +5,7 @@
  * proposer before the command enters the log, so every replica that applies it computes the
  * same result. Commands are plain JSON; the log stores them as text.
  */
-import type { JobResult, JobSpec, LeaseRef, OutputStream } from "../api";
+import type { JobResult, JobSignature, JobSpec, LeaseRef, OutputStream } from "../api";
 
 /** Present on commands that came from a request with `x-idempotency-key`. */
 export interface IdempotencyStamp {
@@ -46,6 +46,8 @@ export interface EnqueueCommand extends Base {
   maxAttempts: number;
   retryOnFailure: boolean;
   backoffMs: number;
+  /** Stored as given: hosts verify it, the state machine does not. */
+  signature?: JobSignature;
 }
 
 export interface ClaimCommand extends Base {

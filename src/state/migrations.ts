@@ -79,4 +79,7 @@ export const STATE_MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX idempotency_expiry ON idempotency_records (expires_at);
   `,
+  /* 2: the submitter's signature of a job, stored as given */ `
+  ALTER TABLE jobs ADD COLUMN signature TEXT;  -- JSON JobSignature {publicKey, value}, or NULL when unsigned
+  `,
 ];

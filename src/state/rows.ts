@@ -26,6 +26,7 @@ export interface JobRow {
   output_seq: number;
   output_bytes: number;
   output_truncated: number;
+  signature: string | null;
 }
 
 /**
@@ -38,7 +39,7 @@ export const JOB_COLUMNS = `jobs.seq, jobs.id, jobs.kind, jobs.spec,
   jobs.timeout_ms, jobs.state, jobs.attempt, jobs.max_attempts, jobs.retry_on_failure, jobs.backoff_ms,
   jobs.host_id, jobs.lease_expires_at, jobs.available_at, jobs.cancel_requested_at, jobs.created_at,
   jobs.updated_at, jobs.finished_at, jobs.result, jobs.last_error, jobs.output_seq, jobs.output_bytes,
-  jobs.output_truncated`;
+  jobs.output_truncated, jobs.signature`;
 
 export function toJob(row: JobRow): Job {
   return {
@@ -64,6 +65,7 @@ export function toJob(row: JobRow): Job {
     lastError: row.last_error,
     outputBytes: row.output_bytes,
     outputTruncated: row.output_truncated === 1,
+    ...(row.signature !== null && { signature: JSON.parse(row.signature) }),
   };
 }
 

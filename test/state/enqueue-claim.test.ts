@@ -61,6 +61,7 @@ describe("enqueue", () => {
       output_bytes: 0,
       output_truncated: 0,
       output_marker_seq: null,
+      signature: null,
     });
     expect(h.db.query("SELECT id, requires FROM requirement_sets").all()).toEqual([{ id: 1, requires: '["arm64","gpu","openclaw"]' }]);
   });

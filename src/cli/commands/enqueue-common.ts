@@ -6,12 +6,14 @@ import type { ArgsDef, ParsedArgs } from "citty";
 import type { EnqueueBody, Job } from "../../api";
 import { newIdempotencyKey } from "../../client/http";
 import type { SkyclawClient } from "../../client/skyclaw-client";
+import { loadClientConfig } from "../../config";
 import { cliClient } from "../cli-client";
 import { durationMsFlag, envFlag, integerFlag, listFlag } from "../flag-values";
 import { followOutput } from "../follow-output";
 import { json } from "../format";
 import { writeErr, writeOut } from "../output";
 import type { CliData } from "../runner";
+import { signRequest } from "../sign-job";
 import { repeatable } from "../strict-args";
 import { EXIT_CANCELLED, waitExitCode } from "../wait-exit-code";
 
@@ -24,6 +26,11 @@ export const enqueueFlags = {
   env: repeatable({ type: "string", valueHint: "KEY=VALUE", description: "Environment variable for the job (repeatable)" }),
   cwd: { type: "string", valueHint: "dir", description: "Working directory on the host" },
   id: { type: "string", valueHint: "id", description: "Job id to use instead of a generated one" },
+  "sign-key": {
+    type: "string",
+    valueHint: "path",
+    description: "Sign the job with this Ed25519 private key (default: SKYCLAW_SIGNING_KEY; create one with skyclaw keys generate)",
+  },
   "idempotency-key": {
     type: "string",
     valueHint: "key",
@@ -55,9 +62,11 @@ export function commonEnqueueFields(args: EnqueueArgs, data: CliData): Omit<Enqu
 
 /** Submits the job; prints its id (or JSON), or with --wait follows it. Returns the exit code. */
 export async function submitJob(body: EnqueueBody, args: EnqueueArgs): Promise<number> {
+  const signingKeyPath = args["sign-key"] ?? loadClientConfig().signingKeyPath;
+  const request = signingKeyPath === undefined ? body : signRequest(body, signingKeyPath);
   const client = cliClient();
   // One key for this logical request: the HTTP client reuses it on every failover retry.
-  const job = await client.enqueue(body, args["idempotency-key"] ?? newIdempotencyKey());
+  const job = await client.enqueue(request, args["idempotency-key"] ?? newIdempotencyKey());
   if (!args.wait) {
     await writeOut(args.json ? `${json(job)}\n` : `${job.id}\n`);
     return 0;

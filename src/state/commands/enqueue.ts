@@ -16,8 +16,8 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
   const specJson = JSON.stringify(cmd.spec);
   db.query(
     `INSERT INTO jobs (id, kind, spec, requirement_set, priority, timeout_ms, state, max_attempts, retry_on_failure,
-       backoff_ms, available_at, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?10, ?10)`,
+       backoff_ms, available_at, created_at, updated_at, signature)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?10, ?10, ?11)`,
   ).run(
     cmd.jobId,
     cmd.spec.kind,
@@ -29,6 +29,7 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
     cmd.retryOnFailure ? 1 : 0,
     cmd.backoffMs,
     cmd.at,
+    cmd.signature === undefined ? null : JSON.stringify(cmd.signature),
   );
   // The row just written, built from what was written instead of read back (as toJob would read it).
   return success({
@@ -54,6 +55,7 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
     lastError: null,
     outputBytes: 0,
     outputTruncated: false,
+    ...(cmd.signature !== undefined && { signature: { publicKey: cmd.signature.publicKey, value: cmd.signature.value } }),
   });
 }
 
