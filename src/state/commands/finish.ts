@@ -20,18 +20,21 @@ export function complete(db: Database, cmd: CompleteCommand): CommandResult<Job>
   const retry =
     cmd.status === "failed" && job.retryOnFailure && job.attempt < job.maxAttempts && job.cancelRequestedAt === null;
   const error = cmd.status === "succeeded" ? null : describeFailure(cmd);
+  const finished = { ...job, hostId: null, leaseExpiresAt: null, updatedAt: cmd.at, result: JSON.parse(result), lastError: error };
   if (retry) {
+    const availableAt = cmd.at + retryDelayMs(job.backoffMs, job.attempt);
     db.query(
       `UPDATE jobs SET state = 'queued', host_id = NULL, lease_expires_at = NULL, available_at = ?2, updated_at = ?3,
          result = ?4, last_error = ?5 WHERE id = ?1`,
-    ).run(cmd.jobId, cmd.at + retryDelayMs(job.backoffMs, job.attempt), cmd.at, result, error);
-  } else {
-    db.query(
-      `UPDATE jobs SET state = ?2, host_id = NULL, lease_expires_at = NULL, finished_at = ?3, updated_at = ?3,
-         result = ?4, last_error = ?5 WHERE id = ?1`,
-    ).run(cmd.jobId, cmd.status, cmd.at, result, error);
+    ).run(cmd.jobId, availableAt, cmd.at, result, error);
+    return success({ ...finished, state: "queued", availableAt });
   }
-  return success(getJob(db, cmd.jobId)!);
+  db.query(
+    `UPDATE jobs SET state = ?2, host_id = NULL, lease_expires_at = NULL, finished_at = ?3, updated_at = ?3,
+       result = ?4, last_error = ?5 WHERE id = ?1`,
+  ).run(cmd.jobId, cmd.status, cmd.at, result, error);
+  // The row just written, built from the row read above instead of read back (as toJob would read it).
+  return success({ ...finished, state: cmd.status, finishedAt: cmd.at });
 }
 
 function describeFailure(cmd: CompleteCommand): string {
