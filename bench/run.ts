@@ -6,6 +6,9 @@
  *   cycle     enqueue → claim → complete per second with simulated hosts (target 5,000)
  *   dispatch  enqueue → job process started, one job at a time on an idle host (p50 ≤ 5 ms, p99 ≤ 25 ms)
  *   host RSS  VmRSS of the host daemon registered and idle, from source and compiled (≤ 60 MB)
+ *   3-node    a Raft cluster of three coordinator processes: enqueue (at the leader, and spread
+ *             over the nodes), cycle, kill -9 of the leader → first acknowledged write, and the
+ *             enqueue rate with 100,000 jobs stored against 1,000 (see cluster.ts)
  *
  * Each run starts a fresh coordinator process on a fresh database under .bench/ and measures
  * one scenario; the scenarios alternate run by run so both see the same machine, and each is
@@ -18,6 +21,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildBinary } from "./build-binary";
+import { runClusterBench, type ClusterRow } from "./cluster";
 import { killBenchCoordinators, startBenchCoordinator } from "./coordinator-process";
 import { runCycleLoad } from "./cycle-load";
 import { runEnqueueLoad } from "./enqueue-load";
@@ -135,6 +139,13 @@ try {
   killBenchCoordinators();
   rmSync(workDir, { recursive: true, force: true });
 }
+console.log("3-node cluster (SKYCLAW_PEER_URLS, default Raft timings), a fresh cluster per run and scenario:");
+let clusterRows: ClusterRow[] = [];
+try {
+  clusterRows = await runClusterBench({ runs, phase, log: (line) => console.log(line) });
+} finally {
+  killBenchCoordinators();
+}
 
 interface Row {
   name: string;
@@ -194,6 +205,7 @@ const rows: Row[] = [
         format: (value) => value.toFixed(1),
       }),
     ),
+  ...clusterRows,
 ];
 console.log("");
 console.log(table(
