@@ -19,6 +19,8 @@ export const LIMITS = {
   outputChunksPerRequest: 64,
   pageSize: 500,
   messageLength: 65_536,
+  /** Nesting of arrays and objects in a request body (an OpenClaw envelope is the deepest we take). */
+  jsonDepth: 64,
 } as const;
 
 /** Every object schema refuses fields it does not name: a typo must not be silently ignored. */

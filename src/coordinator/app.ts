@@ -12,6 +12,7 @@ import { NoLeaderError } from "./cluster/refusals";
 import { apiDocs } from "./dashboard/api-docs";
 import { dashboardRoutes } from "./dashboard/routes";
 import { HttpError, validationErrorBody } from "./http-errors";
+import { parseJsonBody } from "./json-body";
 import { METRICS_PATH, metricsRoutes } from "./metrics/metrics-routes";
 import type { CoordinatorNode } from "./node";
 import { hostRoutes } from "./routes/hosts";
@@ -42,8 +43,7 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
     // Every body is JSON whatever its content-type says (`curl -d` claims a form), and no body
     // at all (`curl -X POST …/cancel`) is `{}`: the schema, not the framing, decides.
     .onParse(async ({ request }) => {
-      const text = await request.text();
-      return text.trim() === "" ? {} : JSON.parse(text);
+      return parseJsonBody(await request.text());
     })
     .onError(({ code, error, set, request }) => {
       if (error instanceof HttpError) {
@@ -57,6 +57,8 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
           return validationErrorBody(error.type === "property" ? queryFieldOf(request, error.value) : error.type, error.all);
         case "PARSE":
           set.status = 400;
+          // Elysia wraps whatever the parse hook threw; a refusal of ours keeps its own message.
+          if (error.cause instanceof HttpError) return error.cause.body;
           return { error: "invalid_json", message: "the request body is not valid JSON" };
         case "NOT_FOUND":
           set.status = 404;
