@@ -12,6 +12,7 @@ import { HeadTailBuffer } from "./head-tail-buffer";
 import { planCommand, type CommandContext, type CommandPlan } from "./job-command";
 import { createJobDir, ensureDir, isSafeId, jobDirPath, removeJobDir } from "./job-workdir";
 import { envelopeFailure, parseEnvelope } from "./openclaw";
+import { OutputRedactor, secretValues } from "./output-redaction";
 import { OutputStreamer } from "./output-streamer";
 import { groupAlive, terminateGroup } from "./process-group";
 import { SIGNATURE_REJECTED, signatureRejection } from "./signature-check";
@@ -131,11 +132,15 @@ export class JobRun {
       log: this.deps.log,
     });
     const readers: { cancel(): Promise<void> }[] = [];
+    // Redacted before anything else sees it: the stream, the stored output, the tails, the envelope.
+    const secrets = secretValues(plan.env);
     const pump = async (stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") => {
       const reader = stream.getReader();
       readers.push(reader);
       const decoder = new TextDecoder();
-      const take = async (text: string) => {
+      const redactor = new OutputRedactor(secrets);
+      const take = async (decoded: string, last = false) => {
+        const text = last ? redactor.end(decoded) : redactor.push(decoded);
         captures[name].append(text);
         if (name === "stdout") envelope?.append(text);
         await streamer.write(name, text);
@@ -149,7 +154,7 @@ export class JobRun {
       } catch {
         // The reader was cancelled because a process that left the group held the pipe open.
       }
-      await take(decoder.decode());
+      await take(decoder.decode(), true);
     };
     const pumps = Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);
 
