@@ -27,6 +27,11 @@ export interface RegisterHostCommand extends Base {
   capabilities: string[];
   slots: number;
   version: string;
+  /**
+   * sha256 hex of a new credential for the host, computed before proposing (the credential
+   * itself never enters the log). Absent: the host keeps the credential it has.
+   */
+  credentialHash?: string;
 }
 
 export interface HeartbeatCommand extends Base {
@@ -46,6 +51,8 @@ export interface EnqueueCommand extends Base {
   maxAttempts: number;
   retryOnFailure: boolean;
   backoffMs: number;
+  /** Label of the submit key that enqueued the job: only that key may read or cancel it. */
+  submitter?: string;
   /** Stored as given: hosts verify it, the state machine does not. */
   signature?: JobSignature;
 }
@@ -105,6 +112,11 @@ export interface DrainHostCommand extends Base {
   hostId: string;
 }
 
+export interface RevokeHostCommand extends Base {
+  type: "revokeHost";
+  hostId: string;
+}
+
 export type Command =
   | RegisterHostCommand
   | HeartbeatCommand
@@ -116,7 +128,8 @@ export type Command =
   | CancelCommand
   | ExpireLeasesCommand
   | ExtendLeasesCommand
-  | DrainHostCommand;
+  | DrainHostCommand
+  | RevokeHostCommand;
 
 export type CommandType = Command["type"];
 

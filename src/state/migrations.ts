@@ -82,4 +82,12 @@ export const STATE_MIGRATIONS: readonly string[] = [
   /* 2: the submitter's signature of a job, stored as given */ `
   ALTER TABLE jobs ADD COLUMN signature TEXT;  -- JSON JobSignature {publicKey, value}, or NULL when unsigned
   `,
+  /* 3: roles: each host's credential (hashed), host revocation, the submitter of each job */ `
+  ALTER TABLE hosts ADD COLUMN credential_hash TEXT;  -- sha256 hex of the host's credential; NULL when it has none
+  ALTER TABLE hosts ADD COLUMN revoked_at INTEGER;    -- set by revokeHost: the id never acts or registers again
+  CREATE UNIQUE INDEX hosts_by_credential ON hosts (credential_hash) WHERE credential_hash IS NOT NULL;
+
+  ALTER TABLE jobs ADD COLUMN submitter TEXT;         -- label of the submit key that enqueued it; NULL for admin or open
+  CREATE INDEX jobs_by_submitter ON jobs (submitter, seq) WHERE submitter IS NOT NULL;
+  `,
 ];

@@ -19,6 +19,7 @@ import { drainHost, heartbeat, registerHost } from "./commands/hosts";
 import { expireLeases, renewLease } from "./commands/leases";
 import { extendLeases } from "./commands/extend-leases";
 import { appendOutput } from "./commands/output";
+import { revokeHost } from "./commands/revoke-host";
 import { idempotentReplay, recordIdempotentResult } from "./idempotency";
 import { STATE_MIGRATIONS } from "./migrations";
 import { lastApplied } from "./queries";
@@ -112,5 +113,7 @@ function dispatch(db: Database, command: Command): CommandResult {
       return extendLeases(db, command);
     case "drainHost":
       return drainHost(db, command);
+    case "revokeHost":
+      return revokeHost(db, command);
   }
 }

@@ -41,6 +41,7 @@ describe("enqueue", () => {
       kind: "openclaw",
       spec: '{"kind":"openclaw","message":"hi"}',
       requirement_set: 1,
+      submitter: null,
       priority: 7,
       timeout_ms: 60_000,
       state: "queued",

@@ -34,6 +34,8 @@ describe("registerHost", () => {
       registered_at: T0,
       last_heartbeat_at: T0,
       drain_requested_at: null,
+      credential_hash: null,
+      revoked_at: null,
     });
   });
 
@@ -52,6 +54,8 @@ describe("registerHost", () => {
       registered_at: T0,
       last_heartbeat_at: T0 + 500,
       drain_requested_at: null,
+      credential_hash: null,
+      revoked_at: null,
     });
     expect(h.db.query("SELECT count(*) AS n FROM hosts").get()).toEqual({ n: 1 });
   });

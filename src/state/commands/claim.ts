@@ -3,10 +3,10 @@ import type { Job } from "../../api";
 import type { ClaimCommand } from "../commands";
 import { refusal, success, type CommandResult } from "../commands";
 import { getHost, getJobBySeq, nextClaimableJob, satisfiedRequirementSets } from "../queries";
-import { LIVE_STATE } from "./hosts";
+import { isRevoked, LIVE_STATE, revokedRefusal } from "./hosts";
 
 /**
- * claim — pre: the host is registered. post: up to min(maxJobs, free slots) queued jobs whose
+ * claim — pre: the host is registered and not revoked. post: up to min(maxJobs, free slots) queued jobs whose
  * every requirement the host has, best priority first then oldest, are `leased` to the host
  * with attempt + 1 and a lease until at + leaseMs. A draining host gets none; a lost host that
  * claims is alive, so it becomes active (or draining) again.
@@ -14,6 +14,7 @@ import { LIVE_STATE } from "./hosts";
 export function claim(db: Database, cmd: ClaimCommand): CommandResult<{ jobs: Job[] }> {
   const host = getHost(db, cmd.hostId);
   if (host === null) return refusal("not_found", `no host with id "${cmd.hostId}"; register first`, "id");
+  if (isRevoked(db, cmd.hostId)) return revokedRefusal(cmd.hostId);
   const live = db
     .query<{ state: string }, [number, string]>(`UPDATE hosts SET last_heartbeat_at = ?, state = ${LIVE_STATE} WHERE id = ? RETURNING state`)
     .get(cmd.at, cmd.hostId)!;

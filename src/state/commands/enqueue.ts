@@ -6,7 +6,8 @@ import { canonicalSet } from "../rows";
 
 /**
  * enqueue — pre: no job has `jobId`. post: one `queued` job, available now, attempt 0, whose
- * requirements are the job's kind plus `requires`; its requirement set row exists.
+ * requirements are the job's kind plus `requires`, recording its `submitter` (if any); its
+ * requirement set row exists.
  */
 export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
   if (db.query("SELECT 1 FROM jobs WHERE id = ?").get(cmd.jobId) !== null) {
@@ -31,6 +32,8 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
     cmd.at,
     cmd.signature === undefined ? null : JSON.stringify(cmd.signature),
   );
+  // Kept out of the INSERT above: only jobs of submit keys carry one.
+  if (cmd.submitter !== undefined) db.query("UPDATE jobs SET submitter = ?2 WHERE id = ?1").run(cmd.jobId, cmd.submitter);
   // The row just written, built from what was written instead of read back (as toJob would read it).
   return success({
     id: cmd.jobId,

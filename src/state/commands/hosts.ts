@@ -7,30 +7,41 @@ import { getHost } from "../queries";
 import { canonicalSet } from "../rows";
 
 /**
- * registerHost — pre: none (a known id re-registers). post: the host row exists with the given
- * name, capabilities, slots and version, state `active` (re-registering is how a drained or
- * lost host comes back), last heartbeat = at.
+ * registerHost — pre: the id was never revoked (a known id re-registers). post: the host row
+ * exists with the given name, capabilities, slots and version, state `active` (re-registering
+ * is how a drained or lost host comes back), last heartbeat = at; its credential hash is
+ * `credentialHash` when given, else unchanged.
  */
 export function registerHost(db: Database, cmd: RegisterHostCommand): CommandResult<Host> {
+  if (isRevoked(db, cmd.hostId)) return revokedRefusal(cmd.hostId);
   db.query(
-    `INSERT INTO hosts (id, name, capabilities, slots, version, state, registered_at, last_heartbeat_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6)
+    `INSERT INTO hosts (id, name, capabilities, slots, version, state, registered_at, last_heartbeat_at, credential_hash)
+     VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6, ?7)
      ON CONFLICT (id) DO UPDATE SET name = ?2, capabilities = ?3, slots = ?4, version = ?5,
-       state = 'active', last_heartbeat_at = ?6, drain_requested_at = NULL`,
-  ).run(cmd.hostId, cmd.name, JSON.stringify(canonicalSet(cmd.capabilities)), cmd.slots, cmd.version, cmd.at);
+       state = 'active', last_heartbeat_at = ?6, drain_requested_at = NULL, credential_hash = coalesce(?7, credential_hash)`,
+  ).run(cmd.hostId, cmd.name, JSON.stringify(canonicalSet(cmd.capabilities)), cmd.slots, cmd.version, cmd.at, cmd.credentialHash ?? null);
   return success(getHost(db, cmd.hostId)!);
+}
+
+export function isRevoked(db: Database, hostId: string): boolean {
+  return db.query<{ revoked: number }, [string]>("SELECT revoked_at IS NOT NULL AS revoked FROM hosts WHERE id = ?").get(hostId)?.revoked === 1;
+}
+
+export function revokedRefusal(hostId: string): CommandResult<never> {
+  return refusal("host_not_active", `host "${hostId}" was revoked; register a new host (without this id)`, "id");
 }
 
 /** The state of a host that was just heard from: draining if a drain was requested, else active. */
 export const LIVE_STATE = "CASE WHEN drain_requested_at IS NOT NULL THEN 'draining' ELSE 'active' END";
 
 /**
- * heartbeat — pre: the host is registered. post: last heartbeat = at; a `lost` host is active
+ * heartbeat — pre: the host is registered and not revoked. post: last heartbeat = at; a `lost` host is active
  * again (or draining, if a drain was requested before it was lost); every lease in `running` that the host still holds is renewed to at + leaseMs. The
  * result tells the host which of its jobs to cancel, which leases it no longer holds, and
  * whether to drain.
  */
 export function heartbeat(db: Database, cmd: HeartbeatCommand): CommandResult<HeartbeatResponse> {
+  if (isRevoked(db, cmd.hostId)) return revokedRefusal(cmd.hostId);
   const touched = db
     .query(
       `UPDATE hosts SET last_heartbeat_at = ?2, state = ${LIVE_STATE} WHERE id = ?1`,
