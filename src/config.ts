@@ -112,6 +112,31 @@ export interface CoordinatorConfig {
   maxOutputBytes: number;
   /** Serve /metrics without the token (SKYCLAW_METRICS_PUBLIC=1), for a scraper that holds no secret. */
   metricsPublic: boolean;
+  /** The role secrets (see src/coordinator/auth/). */
+  auth: AuthConfig;
+}
+
+/** A submit key of SKYCLAW_PUBLIC_API_KEYS: `key:label:cap1|cap2[:shell]`. */
+export interface SubmitKey {
+  key: string;
+  /** Recorded on every job it enqueues; the key sees only jobs with its label. */
+  label: string;
+  /** Capabilities its jobs may require. */
+  capabilities: string[];
+  /** May enqueue shell jobs. */
+  shell: boolean;
+}
+
+export interface AuthConfig {
+  /** SKYCLAW_TOKEN: the seed's one secret, accepted for every role. */
+  legacyToken: string | undefined;
+  adminToken: string | undefined;
+  /** SKYCLAW_PEER_TOKEN itself (no fallback): the peer role on the API (cluster membership). */
+  peerToken: string | undefined;
+  hostJoinToken: string | undefined;
+  submitKeys: SubmitKey[];
+  /** False when no secret at all is set (a loopback coordinator): every request is allowed. */
+  enabled: boolean;
 }
 
 export interface ClusterConfig {
@@ -143,10 +168,11 @@ export function isLoopback(host: string): boolean {
 export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig {
   const host = raw(env, "SKYCLAW_COORDINATOR_HOST") ?? "127.0.0.1";
   const token = raw(env, "SKYCLAW_TOKEN");
-  if (!isLoopback(host) && token === undefined) {
+  const auth = authConfig(env, token);
+  if (!isLoopback(host) && !auth.enabled) {
     throw new ConfigError(
       "SKYCLAW_TOKEN",
-      `must be set when SKYCLAW_COORDINATOR_HOST is "${host}" (not loopback): anyone who can reach the port could run commands on your hosts`,
+      `(or SKYCLAW_ADMIN_TOKEN, SKYCLAW_PEER_TOKEN, SKYCLAW_HOST_JOIN_TOKEN, SKYCLAW_PUBLIC_API_KEYS) must be set when SKYCLAW_COORDINATOR_HOST is "${host}" (not loopback): anyone who can reach the port could run commands on your hosts`,
     );
   }
   const peerUrls = list(env, "SKYCLAW_PEER_URLS").map((url) => httpUrl("SKYCLAW_PEER_URLS", url));
@@ -174,7 +200,42 @@ export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig
     maxBodyBytes: integer(env, "SKYCLAW_MAX_BODY_BYTES", 1_048_576, 1_024, 64 * 1_048_576),
     maxOutputBytes: maxOutputBytes(env),
     metricsPublic: boolean(env, "SKYCLAW_METRICS_PUBLIC"),
+    auth,
   };
+}
+
+function authConfig(env: Env, legacyToken: string | undefined): AuthConfig {
+  const adminToken = raw(env, "SKYCLAW_ADMIN_TOKEN");
+  const peerToken = raw(env, "SKYCLAW_PEER_TOKEN");
+  const hostJoinToken = raw(env, "SKYCLAW_HOST_JOIN_TOKEN");
+  const submitKeys = parseSubmitKeys(env);
+  const enabled = [legacyToken, adminToken, peerToken, hostJoinToken].some((secret) => secret !== undefined) || submitKeys.length > 0;
+  return { legacyToken, adminToken, peerToken, hostJoinToken, submitKeys, enabled };
+}
+
+const SUBMIT_LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** `key:label:cap1|cap2[:shell]`, comma-separated. Messages name the entry by position, never the key. */
+function parseSubmitKeys(env: Env): SubmitKey[] {
+  const name = "SKYCLAW_PUBLIC_API_KEYS";
+  const keys: SubmitKey[] = [];
+  for (const [index, entry] of list(env, name).entries()) {
+    const where = `entry ${index + 1}`;
+    const parts = entry.split(":");
+    if (parts.length < 3 || parts.length > 4) throw new ConfigError(name, `${where} must look like key:label:cap1|cap2[:shell]`);
+    const [key, label, caps, flag] = parts as [string, string, string, string | undefined];
+    if (key.length < 8) throw new ConfigError(name, `${where}: the key must be at least 8 characters`);
+    if (!SUBMIT_LABEL_PATTERN.test(label)) throw new ConfigError(name, `${where}: label "${label}" must be letters, digits, '.', '_' or '-' (up to 64)`);
+    if (flag !== undefined && flag !== "shell") throw new ConfigError(name, `${where}: the optional fourth part must be "shell", got "${flag}"`);
+    const capabilities = caps === "" ? [] : caps.split("|").map((cap) => cap.trim());
+    for (const cap of capabilities) {
+      if (!CAPABILITY_PATTERN.test(cap)) throw new ConfigError(name, `${where}: "${cap}" is not a capability name (lowercase letters, digits, . _ -)`);
+    }
+    if (keys.some((other) => other.key === key)) throw new ConfigError(name, `${where} repeats the key of an earlier entry`);
+    if (keys.some((other) => other.label === label)) throw new ConfigError(name, `${where} repeats the label "${label}" of an earlier entry`);
+    keys.push({ key, label, capabilities: [...new Set(capabilities)].sort(), shell: flag === "shell" });
+  }
+  return keys;
 }
 
 function clusterConfig(env: Env, host: string, peerUrls: string[], token: string | undefined): ClusterConfig {

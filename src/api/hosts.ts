@@ -37,6 +37,8 @@ export const RegisterHostResponse = t.Object({
   leaseMs: t.Integer(),
   heartbeatMs: t.Integer(),
   claimWaitMs: t.Integer(),
+  /** This host's own secret for every later call, shown only here: keep it (host.json, mode 0600). */
+  credential: t.Optional(t.String()),
 });
 export type RegisterHostResponse = Static<typeof RegisterHostResponse>;
 
@@ -75,6 +77,16 @@ export type ClaimBody = Static<typeof ClaimBody>;
 
 export const ClaimResponse = t.Object({ jobs: t.Array(Job) });
 export type ClaimResponse = Static<typeof ClaimResponse>;
+
+/** `POST /v1/hosts/:id/revoke`: the host's credential is void and its jobs went back to the queue. */
+export const RevokeHostResponse = t.Object({
+  host: Host,
+  /** Jobs it held, queued again at once. */
+  requeued: t.Array(t.String()),
+  /** Jobs it held whose cancel was pending: cancelled. */
+  cancelled: t.Array(t.String()),
+});
+export type RevokeHostResponse = Static<typeof RevokeHostResponse>;
 
 export const HostList = t.Object({ hosts: t.Array(Host) });
 export type HostList = Static<typeof HostList>;

@@ -47,6 +47,8 @@ export interface HttpClientOptions {
   /** Default retry budget; 0 means one try of each coordinator. */
   retryBudgetMs?: number;
   onFailover?: (from: string, reason: string) => void;
+  /** The token to send, asked on every request (a host's credential, once it has one); undefined: config.token. */
+  token?: () => string | undefined;
 }
 
 const BACKOFF_BASE_MS = 50;
@@ -93,7 +95,8 @@ export class HttpClient {
 
   private async send(url: string, method: string, idempotencyKey: string | undefined, options: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json" };
-    if (this.config.token !== undefined) headers["x-skyclaw-token"] = this.config.token;
+    const token = this.options.token?.() ?? this.config.token;
+    if (token !== undefined) headers["x-skyclaw-token"] = token;
     if (idempotencyKey !== undefined) headers["x-idempotency-key"] = idempotencyKey;
     if (options.body !== undefined) headers["content-type"] = "application/json";
     const timeout = AbortSignal.timeout(this.config.requestTimeoutMs + (options.longPollMs ?? 0));

@@ -18,6 +18,7 @@ import type {
   RegisterHostBody,
   RegisterHostResponse,
   RenewResponse,
+  RevokeHostResponse,
 } from "../api";
 import type { ClientConfig } from "../config";
 import { HttpClient, type HttpClientOptions } from "./http";
@@ -70,6 +71,10 @@ export class SkyclawClient {
 
   drainHost(hostId: string): Promise<Host> {
     return this.http.request("POST", `/v1/hosts/${id(hostId)}/drain`);
+  }
+
+  revokeHost(hostId: string): Promise<RevokeHostResponse> {
+    return this.http.request("POST", `/v1/hosts/${id(hostId)}/revoke`);
   }
 
   register(body: RegisterHostBody): Promise<RegisterHostResponse> {

@@ -4,7 +4,8 @@
  */
 import { Elysia } from "elysia";
 import { log } from "../log";
-import { needsToken, requestToken, tokenMatches } from "./auth";
+import { accessControl, resolveCallerHook } from "./auth/access-control";
+import { revokeRoute } from "./auth/revoke-route";
 import type { ClusterRuntime } from "./cluster/cluster-runtime";
 import { clusterRoutes } from "./cluster/cluster-routes";
 import { leaderHook, replicationHook } from "./cluster/gate";
@@ -13,14 +14,14 @@ import { apiDocs } from "./dashboard/api-docs";
 import { dashboardRoutes } from "./dashboard/routes";
 import { HttpError, validationErrorBody } from "./http-errors";
 import { parseJsonBody } from "./json-body";
-import { METRICS_PATH, metricsRoutes } from "./metrics/metrics-routes";
+import { metricsRoutes } from "./metrics/metrics-routes";
 import type { CoordinatorNode } from "./node";
 import { hostRoutes } from "./routes/hosts";
 import { jobRoutes } from "./routes/jobs";
 import { systemRoutes } from "./routes/system";
 
 export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
-  const { token, maxBodyBytes, metricsPublic } = node.config;
+  const { maxBodyBytes } = node.config;
   return new Elysia({ normalize: false })
     .onRequest(replicationHook(cluster))
     // Refusals are thrown, not returned, so that the error hook renders them and the metrics count them.
@@ -34,11 +35,8 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
       if (Number(contentLength ?? 0) > maxBodyBytes) {
         throw new HttpError(413, { error: "body_too_large", message: `request body is over the ${maxBodyBytes}-byte limit (SKYCLAW_MAX_BODY_BYTES)` });
       }
-      const path = new URL(request.url).pathname;
-      if (token === undefined || !needsToken(path) || (metricsPublic && path === METRICS_PATH)) return;
-      if (tokenMatches(token, requestToken(request.headers))) return;
-      throw new HttpError(401, { error: "unauthorized", message: "missing or wrong token: send it in the x-skyclaw-token header" });
     })
+    .onRequest(resolveCallerHook(node, cluster !== undefined))
     .onRequest(leaderHook(cluster))
     // Every body is JSON whatever its content-type says (`curl -d` claims a form), and no body
     // at all (`curl -X POST …/cancel`) is `{}`: the schema, not the framing, decides.
@@ -78,9 +76,11 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
         }
       }
     })
+    .use(accessControl(node))
     .use(metricsRoutes(node, cluster))
     .use(systemRoutes(node))
     .use(hostRoutes(node))
+    .use(revokeRoute(node))
     .use(jobRoutes(node))
     .use(clusterRoutes(cluster))
     .use(dashboardRoutes())

@@ -21,6 +21,11 @@ export function startCoordinator(config: CoordinatorConfig, clock?: Clock): Runn
       "skyclaw coordinator: warning: SKYCLAW_PEER_TOKEN is unset, so coordinators authenticate each other with SKYCLAW_TOKEN, which hosts and clients hold too; set a separate SKYCLAW_PEER_TOKEN on every coordinator",
     );
   }
+  if (config.auth.legacyToken !== undefined) {
+    console.error(
+      "skyclaw coordinator: warning: SKYCLAW_TOKEN grants every role (admin, peer, submit, host); give each its own secret instead: SKYCLAW_ADMIN_TOKEN, SKYCLAW_PEER_TOKEN, SKYCLAW_PUBLIC_API_KEYS (key:label:cap1|cap2[:shell]) and SKYCLAW_HOST_JOIN_TOKEN",
+    );
+  }
   let node: CoordinatorNode;
   try {
     node = new CoordinatorNode(config, clock, cluster?.log);

@@ -83,6 +83,8 @@ class HostDaemon {
   private heartbeatInFlight: Promise<void> | undefined;
   private failedHeartbeats = 0;
   private registering: Promise<void> | undefined;
+  /** This host's own credential from registration; before it has one, SKYCLAW_TOKEN (the join token) is sent. */
+  private credential: string | undefined;
 
   constructor(
     private readonly config: HostConfig,
@@ -90,8 +92,9 @@ class HostDaemon {
   ) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     const onFailover = (from: string, reason: string) => this.log(`skyclaw host: coordinator ${from} failed (${reason}); trying the next`);
-    this.client = new SkyclawClient(config.client, { onFailover });
-    this.quickClient = new SkyclawClient(config.client, { retryBudgetMs: 0 });
+    const token = () => this.credential;
+    this.client = new SkyclawClient(config.client, { onFailover, token });
+    this.quickClient = new SkyclawClient(config.client, { retryBudgetMs: 0, token });
   }
 
   async start(): Promise<void> {
@@ -104,9 +107,9 @@ class HostDaemon {
     this.context = { config: this.config, allowlist, openclawExecutable: detected.openclawExecutable };
 
     const stored = loadIdentity(this.config.stateDir);
+    this.credential = stored?.credential;
     await this.register(stored?.hostId);
-    if (stored?.hostId !== this.hostId) saveIdentity(this.config.stateDir, { hostId: this.hostId });
-    this.outputClient = new SkyclawClient(this.config.client, { retryBudgetMs: this.timings.leaseMs });
+    this.outputClient = new SkyclawClient(this.config.client, { retryBudgetMs: this.timings.leaseMs, token: () => this.credential });
     this.log(
       `skyclaw host: registered as ${this.hostId} ("${this.config.name}", capabilities ${this.capabilities.join(",") || "none"}, ${this.config.maxParallel} slot(s)) at ${this.client.http.currentUrl}`,
     );
@@ -141,15 +144,33 @@ class HostDaemon {
 
   // --- registration -----------------------------------------------------------------------
 
+  /**
+   * Registers with this host's credential when it has one (it keeps it), else with SKYCLAW_TOKEN
+   * (the join token), which returns a new credential that is saved in host.json at once. A
+   * credential the coordinator no longer knows (a fresh database) falls back to the join token.
+   */
   private async register(hostId: string | undefined): Promise<void> {
-    const response = await this.client.register({
+    const body = {
       ...(hostId !== undefined && { hostId }),
       name: this.config.name,
       capabilities: this.capabilities,
       slots: this.config.maxParallel,
       version: VERSION,
-    });
+    };
+    let response;
+    try {
+      response = await this.client.register(body);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401 && this.credential !== undefined)) throw error;
+      this.log("skyclaw host: the coordinator does not know this host's credential; registering with SKYCLAW_TOKEN");
+      this.credential = undefined;
+      response = await this.client.register(body);
+    }
     this.hostId = response.host.id;
+    if (response.credential !== undefined) this.credential = response.credential;
+    if (response.credential !== undefined || hostId !== this.hostId) {
+      saveIdentity(this.config.stateDir, { hostId: this.hostId, ...(this.credential !== undefined && { credential: this.credential }) });
+    }
     this.timings = { leaseMs: response.leaseMs, heartbeatMs: response.heartbeatMs, claimWaitMs: response.claimWaitMs };
   }
 

@@ -1,6 +1,7 @@
 /**
  * The host's identity on disk (stateDir/host.json, mode 0600), so a restarted daemon
- * re-registers as the same host instead of leaving a ghost behind.
+ * re-registers as the same host instead of leaving a ghost behind. It holds the host's
+ * credential too: the coordinator shows it once and keeps only its hash.
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,6 +9,8 @@ import { isSafeId } from "./job-workdir";
 
 export interface HostIdentity {
   hostId: string;
+  /** The per-host secret the coordinator issued at registration (shown once); absent from older files. */
+  credential?: string;
 }
 
 const FILE_NAME = "host.json";
@@ -36,7 +39,11 @@ export function loadIdentity(stateDir: string): HostIdentity | null {
   if (typeof hostId !== "string" || !isSafeId(hostId)) {
     throw new Error(`${path} holds no valid "hostId"; fix it or delete it to register as a new host`);
   }
-  return { hostId };
+  const credential = (parsed as { credential?: unknown }).credential;
+  if (credential !== undefined && typeof credential !== "string") {
+    throw new Error(`${path} holds a "credential" that is not a string; fix it or delete it to register as a new host`);
+  }
+  return credential === undefined ? { hostId } : { hostId, credential };
 }
 
 export function saveIdentity(stateDir: string, identity: HostIdentity): void {

@@ -60,7 +60,8 @@ describe("identity", () => {
     const first = await startTestHost(config);
     await first.drain();
     const identityFile = join(config.stateDir, "host.json");
-    expect(JSON.parse(readFileSync(identityFile, "utf8"))).toEqual({ hostId: first.hostId });
+    // With the host credential the coordinator issued at registration (shown once).
+    expect(JSON.parse(readFileSync(identityFile, "utf8"))).toEqual({ hostId: first.hostId, credential: expect.stringMatching(/^skyclaw-host-/) });
     expect(statSync(identityFile).mode & 0o777).toBe(0o600);
 
     const second = await startTestHost(config);

@@ -1,4 +1,4 @@
-/** `skyclaw hosts [list]` and `skyclaw hosts drain <id>`. */
+/** `skyclaw hosts [list]`, `skyclaw hosts drain <id>` and `skyclaw hosts revoke <id>`. */
 import { defineCommand } from "citty";
 import { cliClient } from "../cli-client";
 import { hostsTable, json } from "../format";
@@ -25,8 +25,22 @@ const drainCommand = defineCommand({
   },
 });
 
+const revokeCommand = defineCommand({
+  meta: { name: "revoke", description: "End a host's credential (admin): its calls are refused and its jobs are requeued" },
+  args: { id: { type: "positional", required: true, description: "Host id" }, json: { type: "boolean", description: "Print JSON" } },
+  async run({ args }) {
+    const revoked = await cliClient().revokeHost(args.id);
+    if (args.json) await writeOut(`${json(revoked)}\n`);
+    else {
+      const jobs = [...revoked.requeued.map((id) => `${id} requeued`), ...revoked.cancelled.map((id) => `${id} cancelled`)];
+      await writeOut(`${revoked.host.id}: revoked${jobs.length === 0 ? "" : `; ${jobs.join(", ")}`}\n`);
+    }
+    return 0;
+  },
+});
+
 export const hostsCommand = defineCommand({
-  meta: { name: "hosts", description: "List hosts (default) or drain one" },
+  meta: { name: "hosts", description: "List hosts (default), drain or revoke one" },
   default: "list",
-  subCommands: { list: listCommand, drain: drainCommand },
+  subCommands: { list: listCommand, drain: drainCommand, revoke: revokeCommand },
 });

@@ -12,6 +12,8 @@ import {
 } from "../../api";
 import { idempotentReplay } from "../../state/idempotency";
 import { getHost, listHosts, nextClaimableJob, satisfiedRequirementSets } from "../../state/queries";
+import { callerOf } from "../auth/access-control";
+import { registerHostWithCredential } from "../auth/host-registration";
 import { HttpError } from "../http-errors";
 import { idempotencyStamp } from "../idempotency";
 import type { CoordinatorNode } from "../node";
@@ -34,9 +36,9 @@ export function hostRoutes(node: CoordinatorNode) {
   return new Elysia()
     .post(
       "/v1/hosts/register",
-      async ({ body, headers, path }): Promise<RegisterHostResponse> => {
+      async ({ body, headers, path, request }): Promise<RegisterHostResponse> => {
         const idempotency = stamp(headers, "POST", path, body);
-        const host = await node.submit<Host>({
+        const { host, credential } = await registerHostWithCredential(node, callerOf(request), {
           type: "registerHost",
           hostId: body.hostId ?? `host_${Bun.randomUUIDv7().replaceAll("-", "")}`,
           name: body.name,
@@ -45,7 +47,13 @@ export function hostRoutes(node: CoordinatorNode) {
           version: body.version,
           ...(idempotency && { idempotency }),
         });
-        return { host, leaseMs: timings.leaseMs, heartbeatMs: timings.heartbeatMs, claimWaitMs: timings.claimWaitMs };
+        return {
+          host,
+          leaseMs: timings.leaseMs,
+          heartbeatMs: timings.heartbeatMs,
+          claimWaitMs: timings.claimWaitMs,
+          ...(credential !== undefined && { credential }),
+        };
       },
       { body: RegisterHostBody, detail: { summary: "Register a host (or re-register it under its id)", tags: ["hosts"] } },
     )

@@ -17,6 +17,8 @@ import {
   type RenewResponse,
 } from "../../api";
 import { getJob, listJobs, outputAfter } from "../../state/queries";
+import { listJobsOfSubmitter } from "../../state/ownership";
+import { submitterOf } from "../auth/access-control";
 import { HttpError } from "../http-errors";
 import { idempotencyStamp } from "../idempotency";
 import { enqueueCommand } from "../job-spec";
@@ -35,10 +37,15 @@ export function jobRoutes(node: CoordinatorNode) {
   return new Elysia()
     .post(
       "/v1/jobs",
-      async ({ body, headers, path, set }) => {
+      async ({ body, headers, path, set, request }) => {
         const idempotency = stamp(headers, "POST", path, body);
         const jobId = body.id ?? `job_${Bun.randomUUIDv7().replaceAll("-", "")}`;
-        const job = await node.submit<Job>({ ...enqueueCommand(body, jobId), ...(idempotency && { idempotency }) });
+        const submitter = submitterOf(request);
+        const job = await node.submit<Job>({
+          ...enqueueCommand(body, jobId),
+          ...(submitter !== undefined && { submitter }),
+          ...(idempotency && { idempotency }),
+        });
         set.status = 201;
         return job;
       },
@@ -46,12 +53,16 @@ export function jobRoutes(node: CoordinatorNode) {
     )
     .get(
       "/v1/jobs",
-      ({ query }) =>
-        listJobs(node.db, {
+      ({ query, request }) => {
+        const options = {
           limit: query.limit ?? 50,
           ...(query.state !== undefined && { state: query.state }),
           ...(query.cursor !== undefined && { beforeSeq: Number(query.cursor) }),
-        }),
+        };
+        // A submit key sees only its own jobs.
+        const submitter = submitterOf(request);
+        return submitter === undefined ? listJobs(node.db, options) : listJobsOfSubmitter(node.db, submitter, options);
+      },
       { query: ListJobsQuery, detail: { summary: "List jobs, newest first; page with nextCursor", tags: ["jobs"] } },
     )
     .get("/v1/jobs/:id", ({ params }) => requireJob(params.id), { params: IdParams, detail: { summary: "Get one job", tags: ["jobs"] } })
