@@ -28,7 +28,9 @@ export function clusterRoutes(runtime: ClusterRuntime | undefined) {
   };
 
   return new Elysia()
-    .get("/v1/cluster", (): ClusterStatus => requireCluster().status())
+    .get("/v1/cluster", (): ClusterStatus => requireCluster().status(), {
+      detail: { summary: "Cluster members, leader, term, commit and applied index", tags: ["cluster"] },
+    })
     .post(
       "/v1/cluster/join",
       ({ body }) => {
@@ -38,7 +40,7 @@ export function clusterRoutes(runtime: ClusterRuntime | undefined) {
           cluster.proposer.changeMembership({ type: "addLearner", node: url }),
         );
       },
-      { body: ClusterMemberBody },
+      { body: ClusterMemberBody, detail: { summary: "Add a coordinator as a learner; it is promoted once caught up", tags: ["cluster"] } },
     )
     .post(
       "/v1/cluster/leave",
@@ -47,7 +49,7 @@ export function clusterRoutes(runtime: ClusterRuntime | undefined) {
         const url = memberUrl(body.url);
         return change(cluster, `${url} was removed from the cluster`, () => cluster.proposer.changeMembership({ type: "remove", node: url }));
       },
-      { body: ClusterMemberBody },
+      { body: ClusterMemberBody, detail: { summary: "Remove a coordinator from the cluster", tags: ["cluster"] } },
     )
     .post(
       "/v1/cluster/transfer",
@@ -56,7 +58,7 @@ export function clusterRoutes(runtime: ClusterRuntime | undefined) {
         const url = memberUrl(body.url);
         return change(cluster, `leadership moved to ${url}`, () => transfer(cluster, url));
       },
-      { body: ClusterMemberBody },
+      { body: ClusterMemberBody, detail: { summary: "Move leadership to another voter", tags: ["cluster"] } },
     );
 }
 

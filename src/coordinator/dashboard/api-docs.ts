@@ -65,7 +65,7 @@ const DOCUMENTATION = {
     title: "Skyclaw API",
     version: VERSION,
     description:
-      "The coordinator's HTTP API. When the coordinator has a token (SKYCLAW_TOKEN), every route except /health, /openapi.json and the dashboard pages needs it in the x-skyclaw-token header. Errors are JSON {error, field?, message}.",
+      "The coordinator's HTTP API. When the coordinator has any secret (SKYCLAW_TOKEN, or the scoped SKYCLAW_ADMIN_TOKEN, SKYCLAW_PUBLIC_API_KEYS, SKYCLAW_HOST_JOIN_TOKEN, SKYCLAW_PEER_TOKEN), every route except /health, /openapi.json and the dashboard pages needs a credential in the x-skyclaw-token header (or Authorization: Bearer); what it may do depends on its role: admin, submit (own jobs), host (itself), peer. Errors are JSON {error, field?, message}.",
   },
   tags: [
     { name: "system", description: "health and the state summary" },

@@ -27,8 +27,12 @@ export function metricsRoutes(node: MetricsSource, raft?: RaftStatusSource) {
         status: String(status ?? 200),
       });
     })
-    .get(METRICS_PATH, ({ set }) => {
-      set.headers["content-type"] = CONTENT_TYPE;
-      return metrics.render();
-    });
+    .get(
+      METRICS_PATH,
+      ({ set }) => {
+        set.headers["content-type"] = CONTENT_TYPE;
+        return metrics.render();
+      },
+      { detail: { summary: "Prometheus metrics (text format 0.0.4)", tags: ["system"] } },
+    );
 }
