@@ -21,7 +21,7 @@ import { startBenchCluster, type BenchCluster } from "./cluster-process";
 import { killBenchCoordinators } from "./coordinator-process";
 import { runCycleLoad } from "./cycle-load";
 import { runEnqueueLoad, type EnqueueResult } from "./enqueue-load";
-import { median, type Phase } from "./measure";
+import { median, type BenchRow, type Phase } from "./measure";
 
 export const CLUSTER_TARGETS = { enqueue: 5_000, cycle: 5_000, failoverMs: 2_000, stateSizeRatio: 0.8 } as const;
 const CLIENTS = 64;
@@ -33,18 +33,6 @@ const FAILOVER_WARMUP_WRITES = 20;
 const FAILOVER_GIVE_UP_MS = 15_000;
 const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"] });
 
-/** Same shape as bench/run.ts's table rows. */
-export interface ClusterRow {
-  name: string;
-  values: number[];
-  p50Ms?: number[];
-  p99Ms?: number[];
-  cpuMicros?: number[];
-  target: number;
-  better: "higher" | "lower";
-  format: (value: number) => string;
-}
-
 interface ThroughputSample {
   perSecond: number;
   p50Ms: number;
@@ -52,7 +40,7 @@ interface ThroughputSample {
   cpuMicros: number;
 }
 
-export async function runClusterBench(options: { runs: number; phase: Phase; log: (line: string) => void }): Promise<ClusterRow[]> {
+export async function runClusterBench(options: { runs: number; phase: Phase; log: (line: string) => void }): Promise<BenchRow[]> {
   const { phase, log } = options;
   const samples = { leader: [] as ThroughputSample[], spread: [] as ThroughputSample[], cycle: [] as ThroughputSample[], failoverMs: [] as number[], stateRatio: [] as number[] };
   for (let run = 1; run <= options.runs; run++) {
@@ -105,7 +93,7 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
       );
     });
   }
-  const throughputRow = (name: string, values: ThroughputSample[], target: number): ClusterRow => ({
+  const throughputRow = (name: string, values: ThroughputSample[], target: number): BenchRow => ({
     name,
     values: values.map((sample) => sample.perSecond),
     p50Ms: values.map((sample) => sample.p50Ms),

@@ -4,8 +4,9 @@
  * generator honest on a small machine: it competes for the CPU like a real client would.
  */
 import type { Subprocess } from "bun";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { cpuSecondsOf } from "./proc-stats";
 
 const REPO_ROOT = resolve(import.meta.dir, "..");
 const CLI_ENTRY = join(REPO_ROOT, "src/cli/main.ts");
@@ -60,19 +61,6 @@ export async function startBenchCoordinator(name: string, env: Record<string, st
 export function killBenchCoordinators(): void {
   for (const child of running) child.kill("SIGKILL");
   running.clear();
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-function cpuSecondsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return NaN;
-  }
 }
 
 async function listeningUrl(stderr: ReadableStream<Uint8Array>): Promise<string> {

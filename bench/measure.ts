@@ -69,3 +69,15 @@ export function percentile(values: readonly number[], fraction: number): number 
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
 }
+
+/** One row of the bench table: a value per run, reported as their median against a target. */
+export interface BenchRow {
+  name: string;
+  values: number[];
+  p50Ms?: number[];
+  p99Ms?: number[];
+  cpuMicros?: number[];
+  target: number;
+  better: "higher" | "lower";
+  format: (value: number) => string;
+}

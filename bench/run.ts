@@ -21,14 +21,14 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildBinary } from "./build-binary";
-import { runClusterBench, type ClusterRow } from "./cluster";
+import { runClusterBench } from "./cluster";
 import { killBenchCoordinators, startBenchCoordinator } from "./coordinator-process";
 import { runCycleLoad } from "./cycle-load";
 import { runEnqueueLoad } from "./enqueue-load";
 import { killBenchHosts } from "./host-process";
 import { runHostScenario, type HostScenarioResult } from "./host-scenario";
 import { directSpawnLatencyMs, prepareJobClock } from "./job-clock";
-import { median, type Phase } from "./measure";
+import { median, type BenchRow, type Phase } from "./measure";
 
 const TARGETS = { enqueue: 10_000, cycle: 5_000, dispatchP50Ms: 5, dispatchP99Ms: 25, hostIdleRssMb: 60 } as const;
 const ENQUEUE_CLIENTS = 64;
@@ -140,26 +140,14 @@ try {
   rmSync(workDir, { recursive: true, force: true });
 }
 console.log("3-node cluster (SKYCLAW_PEER_URLS, default Raft timings), a fresh cluster per run and scenario:");
-let clusterRows: ClusterRow[] = [];
+let clusterRows: BenchRow[] = [];
 try {
   clusterRows = await runClusterBench({ runs, phase, log: (line) => console.log(line) });
 } finally {
   killBenchCoordinators();
 }
 
-interface Row {
-  name: string;
-  /** One value per run; the row reports their median. */
-  values: number[];
-  p50Ms?: number[];
-  p99Ms?: number[];
-  cpuMicros?: number[];
-  target: number;
-  better: "higher" | "lower";
-  format: (value: number) => string;
-}
-
-const rows: Row[] = [
+const rows: BenchRow[] = [
   {
     name: `enqueue, ${ENQUEUE_CLIENTS} clients (jobs/s)`,
     values: samples.enqueue.map((sample) => sample.perSecond),
@@ -197,7 +185,7 @@ const rows: Row[] = [
   ...(["source", "binary"] as const)
     .filter((flavour) => hostSamples[flavour].length > 0)
     .map(
-      (flavour): Row => ({
+      (flavour): BenchRow => ({
         name: `host idle RSS, ${flavour === "source" ? "bun src/cli/main.ts" : "dist/skyclaw"} (MB)`,
         values: hostSamples[flavour].map((sample) => sample.idleRssBytes / 2 ** 20),
         target: TARGETS.hostIdleRssMb,
