@@ -34,6 +34,12 @@ export class ClusterRuntime {
     const cluster = config.cluster;
     this.self = cluster.advertiseUrl;
     this.applyDb = openDatabase(config.dbPath);
+    // The Raft log (synchronous=FULL) is what makes a write durable; the state db only needs to
+    // be consistent. NORMAL in WAL mode never tears a transaction, and last_applied commits with
+    // the changes it covers, so a state db that lost its latest commits in a power loss restarts
+    // at an older last_applied and the driver applies the rest again from the log (entries after
+    // the snapshot are always kept; below the snapshot index the fsynced image is installed).
+    this.applyDb.exec("PRAGMA synchronous = NORMAL");
     const stateMachine = new StateMachine(this.applyDb);
     const snapshotDir = `${config.dbPath}.snapshots`;
     this.transport = new PeerTransport({

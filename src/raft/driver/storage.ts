@@ -6,6 +6,11 @@
  * Each Ready is persisted by one transaction (WAL, synchronous=FULL: one fsync), in the order
  * the core's contract asks: snapshot (replaces the whole log), entries (an entry at i replaces
  * any stored at i and after), hard state.
+ *
+ * Except a Ready whose only change is the commit index: written without an fsync
+ * (synchronous=NORMAL; the next synced commit makes it durable with the WAL). Raft does not
+ * need the commit index durable: a node restarted with an older one learns it again from the
+ * leader, and the core takes max(stored commit, last_applied) (applied entries were synced).
  */
 import type { Database, Statement } from "bun:sqlite";
 import { migrate, openDatabase } from "../../db";
@@ -44,6 +49,9 @@ export class RaftStorage {
   private readonly deleteAllEntries: Statement;
   private readonly persistTransaction: (ready: Ready) => void;
   private readonly compactTransaction: (snapshot: Snapshot, firstKeptIndex: number) => void;
+  /** Term and vote as last written: a change to either must be synced. */
+  private stored: { term: number; vote: string | null } = { term: 0, vote: null };
+  private synced = true;
 
   constructor(path: string) {
     this.db = openDatabase(path);
@@ -91,7 +99,7 @@ export class RaftStorage {
       .all()
       .map((row): Entry => ({ index: row.idx, term: row.term, type: row.type as EntryType, data: row.data }));
     return {
-      hardState: hard === null ? { term: 0, vote: null, commit: 0 } : { term: hard.term, vote: hard.vote, commit: hard.commit_index },
+      hardState: this.remember(hard === null ? { term: 0, vote: null, commit: 0 } : { term: hard.term, vote: hard.vote, commit: hard.commit_index }),
       snapshot:
         snapshotRow === null
           ? null
@@ -103,16 +111,37 @@ export class RaftStorage {
   /** Durably stores what `ready` asks to persist, in one transaction. */
   persist(ready: Ready): void {
     if (ready.snapshot === null && ready.entries.length === 0 && ready.hardState === null) return;
+    const commitOnly =
+      ready.snapshot === null && ready.entries.length === 0 && ready.hardState!.term === this.stored.term && ready.hardState!.vote === this.stored.vote;
+    this.setSynced(!commitOnly);
     this.persistTransaction(ready);
+    if (ready.hardState) this.remember(ready.hardState);
   }
 
   /** Records a snapshot taken locally and deletes the entries before `firstKeptIndex`. */
   compact(snapshot: Snapshot, firstKeptIndex: number): void {
+    this.setSynced(true);
     this.compactTransaction(snapshot, firstKeptIndex);
   }
 
   close(): void {
     this.db.close();
+  }
+
+  private remember(hardState: HardState): HardState {
+    this.stored = { term: hardState.term, vote: hardState.vote };
+    return hardState;
+  }
+
+  /**
+   * PRAGMA synchronous per transaction, switched only when it changes. NORMAL, not OFF: in WAL
+   * mode it skips the fsync at commit but still syncs around checkpoints, so a checkpoint run
+   * after an unsynced commit cannot lose earlier synced ones.
+   */
+  private setSynced(synced: boolean): void {
+    if (synced === this.synced) return;
+    this.db.exec(synced ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    this.synced = synced;
   }
 
   private writeSnapshot(snapshot: Snapshot): void {
