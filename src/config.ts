@@ -153,7 +153,7 @@ export interface ClusterConfig {
   tickMs: number;
   electionTicks: number;
   heartbeatTicks: number;
-  /** Snapshot the state machine every this many applied entries, then compact the log. */
+  /** Snapshot the state machine at most every this many applied entries (see snapshot-policy.ts), then compact the log. */
   snapshotIntervalEntries: number;
   /** Entries kept below a snapshot so slightly-behind followers catch up from the log. */
   snapshotRetainEntries: number;

@@ -22,6 +22,8 @@ export type ReleaseTarget = (typeof RELEASE_TARGETS)[number];
 
 const REPO_ROOT = resolve(import.meta.dir, "../..");
 const CLI_ENTRY = join(REPO_ROOT, "src/cli/main.ts");
+// Worker threads are entrypoints of their own in a compiled binary.
+const WORKER_ENTRIES = [join(REPO_ROOT, "src/raft/driver/snapshot-worker.ts")];
 const INSTALLER = join(REPO_ROOT, "install.sh");
 // The same runtime behaviour as `bun run build`: a host's .env or bunfig.toml must not change it.
 const COMPILE_FLAGS = ["--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
@@ -31,7 +33,7 @@ export function assetName(target: ReleaseTarget): string {
 }
 
 async function compile(target: ReleaseTarget, outfile: string): Promise<string | undefined> {
-  const child = Bun.spawn([process.execPath, "build", CLI_ENTRY, ...COMPILE_FLAGS, `--target=bun-${target}`, "--outfile", outfile], {
+  const child = Bun.spawn([process.execPath, "build", CLI_ENTRY, ...WORKER_ENTRIES, ...COMPILE_FLAGS, `--target=bun-${target}`, "--outfile", outfile], {
     cwd: REPO_ROOT,
     stdin: "ignore",
     stdout: "pipe",

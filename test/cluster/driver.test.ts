@@ -163,7 +163,8 @@ test("a node down across a compaction catches up from a snapshot image", async (
   const lagging = [...network.nodes.values()].find((node) => node !== leader)!;
   network.stop(lagging.id);
   for (let i = 0; i < 60; i++) await leader.proposer.propose(enqueue(`job-${i}`));
-  expect(leader.proposer.status().snapshotIndex).toBeGreaterThan(20);
+  // Snapshots are written in the background: the last write may commit before one is done.
+  await until(() => leader.proposer.status().snapshotIndex > 20, "a snapshot on the leader");
   expect(readdirSync(leader.snapshotDir).filter((name) => name.endsWith(".db"))).toHaveLength(1);
   const restarted = network.start(lagging.id);
   await until(() => jobIds(restarted.db).length === 60, "the lagging node to install the snapshot and catch up");

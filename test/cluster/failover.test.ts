@@ -74,7 +74,8 @@ describe("failover", () => {
       expect(reply.status).toBe(201);
       created.push(reply.body.id);
     }
-    expect((await leader.status()).snapshotIndex).toBeGreaterThan(20);
+    // Snapshots are written in the background: the last write may commit before one is done.
+    await cluster.waitUntil(async () => (await leader.status()).snapshotIndex > 20, "a snapshot on the leader");
     await lagging.start();
     await cluster.waitUntil(() => jobIdsOnDisk(lagging).length === jobIdsOnDisk(leader).length, "the lagging node to catch up");
     expect(jobIdsOnDisk(lagging)).toEqual(jobIdsOnDisk(leader));

@@ -12,13 +12,17 @@
  * - A proposal resolves with its result once its entry is committed and applied here; it is
  *   refused at once when this node is not the leader, and rejected when another leader's entry
  *   took its place in the log.
- * - Every `snapshotIntervalEntries` applied entries the state is snapshotted (see
- *   state-snapshots.ts) and the log compacted, keeping `snapshotRetainEntries` for followers.
+ * - Snapshots (when snapshot-policy.ts says one is due) are written by a worker thread
+ *   (snapshot-image.ts), one at a time, while this loop goes on; once the image is on disk the
+ *   log is compacted up to the index the image reflects, keeping `snapshotRetainEntries` for
+ *   followers.
  */
 import type { Database } from "bun:sqlite";
 import { RaftNode } from "../core";
 import type { Entry, Membership, MembershipChange, Message, NodeId, NodeStatus, ProposeResult, Ready, Role, SoftState } from "../core";
 import type { AppliedEntry, Applier, Proposer } from "../proposer";
+import { SnapshotImageWriter } from "./snapshot-image";
+import { SnapshotPolicy } from "./snapshot-policy";
 import { StateSnapshots } from "./state-snapshots";
 import { RaftStorage } from "./storage";
 
@@ -82,6 +86,12 @@ interface ReadWaiter {
 
 export type ProposerRole = "leader" | "follower" | "candidate";
 
+/** What happens to local snapshots, for logs and tests. */
+export type SnapshotEvent =
+  | { type: "started"; appliedIndex: number }
+  | { type: "taken"; index: number; bytes: number; durationMs: number }
+  | { type: "failed"; message: string };
+
 const AUTO_PROMOTE_EVERY_TICKS = 10;
 
 export class RaftProposer<C, R> implements Proposer<C, R> {
@@ -89,6 +99,11 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   private readonly raft: RaftNode;
   private readonly storage: RaftStorage;
   private readonly snapshots: StateSnapshots;
+  private readonly imageWriter = new SnapshotImageWriter();
+  private readonly snapshotPolicy: SnapshotPolicy;
+  private snapshotListeners: ((event: SnapshotEvent) => void)[] = [];
+  /** After a failed snapshot, none is tried again before this applied index. */
+  private snapshotRetryIndex = 0;
   private readonly applyBatch: (entries: Entry[]) => AppliedEntry<C, R>[];
   private queued: QueuedProposal<C, R>[] = [];
   private inbox: Message[] = [];
@@ -120,6 +135,10 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     }
     this.appliedIndex = options.applier.lastApplied();
     this.snapshotIndex = persisted.snapshot?.index ?? 0;
+    this.snapshotPolicy = new SnapshotPolicy(options.id, options.snapshotIntervalEntries, {
+      imageBytes: persisted.snapshot ? this.snapshots.bytes(persisted.snapshot.data) : 0,
+      logBytesSince: persisted.entries.reduce((sum, entry) => (entry.index > this.snapshotIndex ? sum + entry.data.length : sum), 0),
+    });
     const bootstrap: Membership | undefined = options.bootstrapVoters ? { voters: [...options.bootstrapVoters].sort(), learners: [] } : undefined;
     this.raft = new RaftNode(
       {
@@ -173,6 +192,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.tickTimer);
+    this.imageWriter.stop();
     const closing = new RaftRefusal("closed", "the coordinator is shutting down", null);
     for (const proposal of this.queued) proposal.reject(closing);
     this.queued = [];
@@ -238,6 +258,10 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
 
   leader(): NodeId | null {
     return this.soft.leader;
+  }
+
+  onSnapshot(listener: (event: SnapshotEvent) => void): void {
+    this.snapshotListeners.push(listener);
   }
 
   /** Called on every change of leader, role or membership (after the Ready that made it). */
@@ -313,6 +337,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   private apply(entries: Entry[]): AppliedEntry<C, R>[] {
     const applied = this.applyBatch(entries);
     this.appliedIndex = Math.max(this.appliedIndex, entries.at(-1)!.index);
+    this.snapshotPolicy.applied(entries.reduce((sum, entry) => sum + entry.data.length, 0));
     const results = new Map(applied.map((entry) => [entry.index, entry.result]));
     for (const entry of entries) {
       const proposal = this.pending.get(entry.index);
@@ -333,6 +358,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     this.appliedIndex = index;
     this.snapshotIndex = index;
     this.snapshots.prune(index);
+    this.snapshotPolicy.taken(this.snapshots.bytes(name), this.snapshotPolicy.pendingLogBytes);
     // Entries the snapshot covers were decided elsewhere: whether ours is among them is unknown.
     for (const [entryIndex, proposal] of this.pending) {
       if (entryIndex > index) continue;
@@ -343,15 +369,51 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   }
 
   private maybeSnapshot(): void {
-    if (this.appliedIndex - this.snapshotIndex < this.options.snapshotIntervalEntries) return;
-    const index = this.appliedIndex;
+    if (this.imageWriter.busy || this.appliedIndex < this.snapshotRetryIndex) return;
+    if (!this.snapshotPolicy.due(this.appliedIndex - this.snapshotIndex)) return;
+    const temporary = this.snapshots.temporaryPath();
+    const logBytesCovered = this.snapshotPolicy.pendingLogBytes;
+    const startedAt = performance.now();
+    this.emitSnapshot({ type: "started", appliedIndex: this.appliedIndex });
+    this.imageWriter.write(this.options.stateDb.filename, temporary).then(
+      (image) => this.adoptSnapshot(temporary, image.index, image.bytes, logBytesCovered, startedAt),
+      (error: unknown) => {
+        this.snapshots.discard(temporary);
+        if (this.closed) return;
+        this.snapshotRetryIndex = this.appliedIndex + this.options.snapshotIntervalEntries;
+        const message = error instanceof Error ? error.message : String(error);
+        console.error(`skyclaw raft: ${message}; trying again after ${this.options.snapshotIntervalEntries} more entries`);
+        this.emitSnapshot({ type: "failed", message });
+      },
+    );
+  }
+
+  /** The worker wrote an image of the state at `index` (≤ applied): compact the log up to it. */
+  private adoptSnapshot(temporary: string, index: number, bytes: number, logBytesCovered: number, startedAt: number): void {
+    // A leader's snapshot installed meanwhile may already cover more than this image.
     const term = this.raft.termAt(index);
-    if (term === undefined) return;
-    const name = this.snapshots.create(this.options.stateDb, index, term);
-    const snapshot = this.raft.compact(index, name, this.options.snapshotRetainEntries);
-    this.storage.compact(snapshot, this.raft.status().firstIndex);
-    this.snapshotIndex = index;
-    this.snapshots.prune(index);
+    if (this.closed || index <= this.snapshotIndex || term === undefined) {
+      this.snapshots.discard(temporary);
+      return;
+    }
+    try {
+      const name = this.snapshots.adopt(temporary, index, term);
+      const snapshot = this.raft.compact(index, name, this.options.snapshotRetainEntries);
+      this.storage.compact(snapshot, this.raft.status().firstIndex);
+      this.snapshotIndex = index;
+      this.snapshots.prune(index);
+      this.snapshotPolicy.taken(bytes, logBytesCovered);
+    } catch (error) {
+      this.fatal(error);
+      return;
+    }
+    this.emitSnapshot({ type: "taken", index, bytes, durationMs: performance.now() - startedAt });
+    // The log may have grown enough meanwhile for the next one.
+    this.maybeSnapshot();
+  }
+
+  private emitSnapshot(event: SnapshotEvent): void {
+    for (const listener of this.snapshotListeners) this.safely(() => listener(event));
   }
 
   // ---- proposals and reads ------------------------------------------------------------------

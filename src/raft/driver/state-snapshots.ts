@@ -3,15 +3,15 @@
  * database. The Raft core carries only the file's name in `Snapshot.data`; the transport sends
  * the file itself, so a large state never sits in memory as a string.
  *
- * Taking one: `VACUUM INTO` a temporary file (a consistent copy, read inside one read
- * transaction), fsync, rename. Installing one: ATTACH the image and replace the contents of every
+ * Taking one: a worker thread writes a temporary file with `VACUUM INTO` (a consistent copy,
+ * read inside one read transaction) and fsyncs it (snapshot-worker.ts); `adopt` then names it. Installing one: ATTACH the image and replace the contents of every
  * table it holds in one transaction, so the state connections stay open and valid and readers
  * see either the old state or the new one. The image carries its own `last_applied`.
  *
  * Generic on purpose: this module copies tables, it does not know what a job is.
  */
 import type { Database } from "bun:sqlite";
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Tables that belong to the file, not to the replicated state. */
@@ -33,14 +33,29 @@ export class StateSnapshots {
     return join(this.dir, name);
   }
 
-  /** Copies the state database as it is now into a durable image for log index `index`. */
-  create(db: Database, index: number, term: number): string {
+  /** A fresh path for an image being written; left-over ones are removed at the next start. */
+  temporaryPath(): string {
+    return join(this.dir, `image.${process.pid}.${Bun.randomUUIDv7()}.tmp`);
+  }
+
+  /** Names an image written (and fsynced) at `temporary` as the snapshot of log index `index`. */
+  adopt(temporary: string, index: number, term: number): string {
     const name = StateSnapshots.fileName(index, term);
-    const temporary = join(this.dir, `${name}.${process.pid}.tmp`);
-    rmSync(temporary, { force: true });
-    db.run("VACUUM INTO ?", [temporary]);
-    this.seal(temporary, name);
+    renameSync(temporary, join(this.dir, name));
+    this.syncDirectory();
     return name;
+  }
+
+  discard(temporary: string): void {
+    rmSync(temporary, { force: true });
+  }
+
+  bytes(name: string): number {
+    try {
+      return statSync(this.path(name)).size;
+    } catch {
+      return 0;
+    }
   }
 
   /** Stores an image received from the leader under its canonical name. */
@@ -96,6 +111,10 @@ export class StateSnapshots {
       closeSync(fd);
     }
     renameSync(temporary, join(this.dir, name));
+    this.syncDirectory();
+  }
+
+  private syncDirectory(): void {
     const dirFd = openSync(this.dir, "r");
     try {
       fsyncSync(dirFd);
