@@ -15,10 +15,18 @@ import { HttpError } from "./http-errors";
 /** An empty body is `{}`: `curl -X POST …/cancel` sends none, and the schema decides. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === "") return {};
-  if (nestingDepth(text) > LIMITS.jsonDepth) {
+  // Nesting deeper than the limit takes more brackets than a text this short holds.
+  if (text.length > LIMITS.jsonDepth && nestingDepth(text) > LIMITS.jsonDepth) {
     throw new HttpError(400, { error: "invalid_json", message: `the request body nests arrays and objects deeper than ${LIMITS.jsonDepth} levels` });
   }
+  // A reviver makes JSON.parse call back into JS for every value; skip it when no key can be
+  // `toString` or `valueOf` (written out, or spelled with \u escapes).
+  if (!mayNameConversionKey(text)) return JSON.parse(text);
   return JSON.parse(text, withSafeStringConversion);
+}
+
+function mayNameConversionKey(text: string): boolean {
+  return text.includes("toString") || text.includes("valueOf") || text.includes("\\u");
 }
 
 function withSafeStringConversion(_key: string, value: unknown): unknown {

@@ -17,7 +17,7 @@ import type { Command, CommandResult } from "../../state/commands";
 import type { ExpiryReport } from "../../state/commands/leases";
 import { jobCountsByState, lastApplied, listHosts, queueByRequirements } from "../../state/queries";
 import { VERSION } from "../../version";
-import { Registry, type Counter, type Histogram, type Labels } from "./registry";
+import { Registry, type Counter, type Histogram } from "./registry";
 
 /** Seconds; from "claimable" to "leased", so mostly long-poll wake-up and group-commit time. */
 const DISPATCH_LATENCY_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
@@ -40,6 +40,8 @@ export class CoordinatorMetrics {
   private readonly httpRequests: Counter;
   private readonly dispatchLatency: Histogram;
   private readonly leasesExpired: Counter;
+  /** The request counter's series by "method route status": the count is taken on every request. */
+  private readonly requestSeries = new Map<string, { value: number }>();
 
   constructor(
     private readonly node: MetricsSource,
@@ -88,8 +90,11 @@ export class CoordinatorMetrics {
   }
 
   /** Counts one answered request; `route` is the route pattern (e.g. /v1/jobs/:id), never the raw path. */
-  countRequest(labels: Labels & { method: string; route: string; status: string }): void {
-    this.httpRequests.inc(labels);
+  countRequest(method: string, route: string, status: string): void {
+    const key = `${method} ${route} ${status}`;
+    let series = this.requestSeries.get(key);
+    if (series === undefined) this.requestSeries.set(key, (series = this.httpRequests.series({ method, route, status })));
+    series.value++;
   }
 
   render(): string {

@@ -21,11 +21,7 @@ export function metricsRoutes(node: MetricsSource, raft?: RaftStatusSource) {
     .onStart((app) => routes.set(app.routes))
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
       const status = responseValue instanceof Response ? responseValue.status : set.status;
-      metrics.countRequest({
-        method: request.method,
-        route: route || routes.match(request.method, new URL(request.url).pathname),
-        status: String(status ?? 200),
-      });
+      metrics.countRequest(request.method, route || routes.match(request.method, new URL(request.url).pathname), String(status ?? 200));
     })
     .get(
       METRICS_PATH,

@@ -37,6 +37,17 @@ export class Counter {
     else entry.value += by;
   }
 
+  /**
+   * The series of `labels`, to add to directly: for a hot path that already knows the series
+   * by a key of its own, and so skips building the label key on every increment.
+   */
+  series(labels: Labels): { value: number } {
+    const key = labelKey(labels);
+    let entry = this.values.get(key);
+    if (entry === undefined) this.values.set(key, (entry = { labels, value: 0 }));
+    return entry;
+  }
+
   get(labels: Labels = {}): number {
     return this.values.get(labelKey(labels))?.value ?? 0;
   }
