@@ -22,8 +22,11 @@ import { systemRoutes } from "./routes/system";
 
 export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
   const { maxBodyBytes } = node.config;
-  return new Elysia({ normalize: false })
-    .onRequest(replicationHook(cluster))
+  // The cluster hooks are registered only for a cluster: Elysia awaits each of them on every
+  // request, even when it has nothing to do.
+  const app = new Elysia({ normalize: false });
+  if (cluster !== undefined) app.onRequest(replicationHook(cluster));
+  app
     // Refusals are thrown, not returned, so that the error hook renders them and the metrics count them.
     .onRequest(({ request }) => {
       // The size is judged from content-length before anything is read. A chunked body has none,
@@ -36,8 +39,9 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
         throw new HttpError(413, { error: "body_too_large", message: `request body is over the ${maxBodyBytes}-byte limit (SKYCLAW_MAX_BODY_BYTES)` });
       }
     })
-    .onRequest(resolveCallerHook(node, cluster !== undefined))
-    .onRequest(leaderHook(cluster))
+    .onRequest(resolveCallerHook(node, cluster !== undefined));
+  if (cluster !== undefined) app.onRequest(leaderHook(cluster));
+  return app
     // Every body is JSON whatever its content-type says (`curl -d` claims a form), and no body
     // at all (`curl -X POST …/cancel`) is `{}`: the schema, not the framing, decides.
     .onParse(async ({ request }) => {

@@ -8,9 +8,9 @@
  * a loopback coordinator stays open as in the seed.
  */
 import type { Database } from "bun:sqlite";
+import { timingSafeEqual } from "node:crypto";
 import type { AuthConfig, SubmitKey } from "../../config";
 import { hostIdByCredentialHash } from "../../state/ownership";
-import { tokenMatches } from "../auth";
 import { credentialHash, looksLikeHostCredential } from "./host-credentials";
 
 export type Caller =
@@ -21,18 +21,30 @@ export type Caller =
   | { role: "host"; hostId: string }
   | { role: "none" };
 
+const sha256 = (value: string): Buffer => Bun.CryptoHasher.hash("sha256", value);
+
+/** Digests of the configured secrets (a handful, fixed for the process's life). */
+const secretDigests = new Map<string, Buffer>();
+function secretDigest(secret: string): Buffer {
+  let digest = secretDigests.get(secret);
+  if (digest === undefined) secretDigests.set(secret, (digest = sha256(secret)));
+  return digest;
+}
+
 export const OPEN_CALLER: Caller = { role: "admin" };
 
 export function resolveCaller(auth: AuthConfig, db: Database, token: string | undefined): Caller {
   if (!auth.enabled) return OPEN_CALLER;
   if (token === undefined || token === "") return { role: "none" };
-  // Every configured secret is compared (constant time each), so timing tells nothing about which matched.
-  const matches = (secret: string | undefined) => secret !== undefined && tokenMatches(secret, token);
+  // Every configured secret is compared (constant time each, on digests as tokenMatches does),
+  // so timing tells nothing about which matched. The token is hashed once, each secret once per process.
+  const tokenDigest = sha256(token);
+  const matches = (secret: string | undefined) => secret !== undefined && timingSafeEqual(secretDigest(secret), tokenDigest);
   const admin = matches(auth.adminToken) || matches(auth.legacyToken);
   const peer = matches(auth.peerToken);
   const join = matches(auth.hostJoinToken);
   let submitKey: SubmitKey | undefined;
-  for (const key of auth.submitKeys) if (tokenMatches(key.key, token)) submitKey = key;
+  for (const key of auth.submitKeys) if (matches(key.key)) submitKey = key;
   if (admin) return { role: "admin" };
   if (peer) return { role: "peer" };
   if (join) return { role: "join" };
