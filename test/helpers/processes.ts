@@ -73,20 +73,26 @@ export async function startCoordinatorProcess(options: { dbPath?: string; env?: 
   };
 }
 
-/** Runs the CLI to completion. */
-export async function runCli(
-  args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
-): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+/** The CLI from source as a child process, tracked for killAll. */
+function spawnCli(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number }) {
   const child = Bun.spawn(["bun", CLI_ENTRY, ...args], {
     env: childEnv(options.env),
     cwd: options.cwd ?? REPO_ROOT,
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
-    timeout: options.timeoutMs ?? 20_000,
+    ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
   });
   running.add(child);
+  return child;
+}
+
+/** Runs the CLI to completion. */
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const child = spawnCli(args, { ...options, timeoutMs: options.timeoutMs ?? 20_000 });
   const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   running.delete(child);
   return { exitCode, stdout, stderr };
@@ -103,14 +109,7 @@ export interface CliProcess {
 
 /** Starts the CLI without waiting for it: for long-running commands (`dev`, `host`, `--wait`, `logs -f`). */
 export function startCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliProcess {
-  const child = Bun.spawn(["bun", CLI_ENTRY, ...args], {
-    env: childEnv(options.env),
-    cwd: options.cwd ?? REPO_ROOT,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  running.add(child);
+  const child = spawnCli(args, options);
   const stdout = collect(child.stdout);
   const stderr = collect(child.stderr);
   const exited = Promise.all([child.exited, stdout.ended, stderr.ended]).then(([code]) => {
