@@ -23,6 +23,7 @@ export const JobSpec = t.Object(
       t.Record(EnvName, t.String({ maxLength: LIMITS.envValueLength }), { maxProperties: LIMITS.envEntries, additionalProperties: false }),
     ),
     cwd: t.Optional(t.String({ minLength: 1, maxLength: 4_096 })),
+    keepWorkdir: t.Optional(t.Boolean({ description: "leave the job's working directory on the host after the run (for debugging)" })),
     /** OpenClaw agent form: runs `openclaw agent exec <message> --json …` and keeps the envelope. */
     message: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.messageLength })),
     model: t.Optional(t.String({ minLength: 1, maxLength: 200 })),

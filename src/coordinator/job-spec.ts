@@ -29,7 +29,7 @@ export function enqueueCommand(body: EnqueueBody, jobId: string): Omit<EnqueueCo
 }
 
 function jobSpec(body: EnqueueBody): JobSpec {
-  const { kind, command, args, env, cwd, message, model, thinking, agent } = body;
+  const { kind, command, args, env, cwd, keepWorkdir, message, model, thinking, agent } = body;
   if (kind === "shell") {
     if (command === undefined) throw HttpError.badRequest("command", "is required for a shell job");
     if (message !== undefined) throw HttpError.badRequest("message", "only applies to openclaw jobs");
@@ -54,6 +54,7 @@ function jobSpec(body: EnqueueBody): JobSpec {
   if (args !== undefined && args.length > 0) spec.args = args;
   if (env !== undefined && Object.keys(env).length > 0) spec.env = env;
   if (cwd !== undefined) spec.cwd = cwd;
+  if (keepWorkdir === true) spec.keepWorkdir = true;
   if (message !== undefined) spec.message = message;
   if (model !== undefined) spec.model = model;
   if (thinking !== undefined) spec.thinking = thinking;

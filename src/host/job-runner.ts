@@ -86,7 +86,8 @@ export class JobRun {
       return await this.execute(plan);
     } finally {
       try {
-        removeJobDir(dir);
+        if (this.job.spec.keepWorkdir === true) this.log(`kept its working directory ${dir}, as the job asked`);
+        else removeJobDir(dir);
       } catch (error) {
         // A job can leave files its own user cannot delete; that must not change how it ended.
         this.log(`could not remove ${dir}: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,6 +1,6 @@
 /**
  * Each run of a job gets a fresh, private directory, stateDir/jobs/<jobId>-<attempt>, removed
- * when the run is over. A job's `cwd` is a path inside it; anything that would leave it is
+ * when the run is over unless the job asked to keep it (`keepWorkdir`). A job's `cwd` is a path inside it; anything that would leave it is
  * refused.
  */
 import { mkdirSync, rmSync } from "node:fs";

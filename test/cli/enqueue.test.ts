@@ -42,12 +42,19 @@ describe("enqueue-shell", () => {
   test("flags go before the command; after it (or after --) everything is the job's, even --help", async () => {
     const result = await runCli(
       ["enqueue-shell", "--priority", "-5", "--timeout", "2m", "--max-attempts", "4", "--retry-on-failure", "--env", "A=1", "--env", "B=x=y",
-        "--cwd", "/tmp", "--requires", "shell,gpu", "--", "--weird", "--help", "--priority", "9"],
+        "--cwd", "/tmp", "--keep-workdir", "--requires", "shell,gpu", "--", "--weird", "--help", "--priority", "9"],
       { env },
     );
     expect(result.exitCode).toBe(0);
     const job = await storedJob(result.stdout.trim());
-    expect(job.spec).toEqual({ kind: "shell", command: "--weird", args: ["--help", "--priority", "9"], env: { A: "1", B: "x=y" }, cwd: "/tmp" });
+    expect(job.spec).toEqual({
+      kind: "shell",
+      command: "--weird",
+      args: ["--help", "--priority", "9"],
+      env: { A: "1", B: "x=y" },
+      cwd: "/tmp",
+      keepWorkdir: true,
+    });
     expect(job.priority).toBe(-5);
     expect(job.timeoutMs).toBe(120_000);
     expect(job.maxAttempts).toBe(4);

@@ -1,6 +1,6 @@
 /** A host runs claimed jobs: output stored while it runs, exit codes reported, slots in parallel. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { allOutput, hostConfig, shellJob, startTestCoordinator, startTestHost, stopAll, tempDir, waitForEnd, type TestCoordinator } from "./harness";
 
@@ -53,6 +53,16 @@ describe("a host runs a job", () => {
     // Only the base, the job's own variable and what sh itself adds.
     const expected = ["GREETING", "HOME", "LANG", "PATH", "TERM", "PWD", "OLDPWD", "SHLVL", "_"];
     expect(Object.keys(env).filter((name) => !expected.includes(name))).toEqual([]);
+  });
+
+  test("the job's directory is removed after the run, unless the job asks to keep it", async () => {
+    const host = await startTestHost(hostConfig(coordinator.url));
+    const removed = await coordinator.client.enqueue(shellJob("echo data > file"));
+    const kept = await coordinator.client.enqueue(shellJob("echo data > file", { keepWorkdir: true }));
+    expect((await waitForEnd(coordinator.client, removed.id)).state).toBe("succeeded");
+    expect((await waitForEnd(coordinator.client, kept.id)).state).toBe("succeeded");
+    expect(existsSync(join(host.config.stateDir, "jobs", `${removed.id}-1`))).toBe(false);
+    expect(readFileSync(join(host.config.stateDir, "jobs", `${kept.id}-1`, "file"), "utf8")).toBe("data\n");
   });
 
   test("jobs in different slots run at the same time", async () => {

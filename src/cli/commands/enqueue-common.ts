@@ -25,6 +25,7 @@ export const enqueueFlags = {
   "retry-on-failure": { type: "boolean", description: "Also retry when the job exits non-zero (default: only when its host is lost)" },
   env: repeatable({ type: "string", valueHint: "KEY=VALUE", description: "Environment variable for the job (repeatable)" }),
   cwd: { type: "string", valueHint: "dir", description: "Working directory on the host" },
+  "keep-workdir": { type: "boolean", description: "Leave the job's working directory on the host after the run (for debugging)" },
   id: { type: "string", valueHint: "id", description: "Job id to use instead of a generated one" },
   "sign-key": {
     type: "string",
@@ -56,6 +57,7 @@ export function commonEnqueueFields(args: EnqueueArgs, data: CliData): Omit<Enqu
     retryOnFailure: args["retry-on-failure"] === true ? true : undefined,
     env: envFlag(data.values.get("env") ?? []),
     cwd: args.cwd,
+    keepWorkdir: args["keep-workdir"] === true ? true : undefined,
     id: args.id,
   };
 }
