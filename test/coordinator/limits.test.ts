@@ -99,6 +99,12 @@ describe("a host's output", () => {
       "chunks",
       LIMITS.outputChunksPerRequest,
     );
+    // Counted in bytes: fewer characters than the limit, but three bytes each.
+    await expectRefused(
+      await append([{ stream: "stdout", data: "€".repeat(Math.floor(LIMITS.outputChunkBytes / 3) + 1) }]),
+      "chunks.0.data",
+      LIMITS.outputChunkBytes,
+    );
     expect(outputRows()).toBe(before);
   });
 });

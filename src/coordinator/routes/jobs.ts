@@ -120,6 +120,13 @@ export function jobRoutes(node: CoordinatorNode) {
       "/v1/jobs/:id/output",
       ({ params, body, headers, path }) => {
         const idempotency = stamp(headers, "POST", path, body);
+        // The schema caps characters; storage is counted in bytes, and a character can take four.
+        body.chunks.forEach((chunk, index) => {
+          const bytes = Buffer.byteLength(chunk.data);
+          if (bytes > LIMITS.outputChunkBytes) {
+            throw HttpError.badRequest(`chunks.${index}.data`, `is ${bytes} bytes; a chunk holds at most ${LIMITS.outputChunkBytes} bytes`);
+          }
+        });
         return node.submit<AppendOutputResponse>({
           type: "appendOutput",
           jobId: params.id,
