@@ -26,3 +26,9 @@ export function idempotencyStamp(
   const requestHash = sha256Hex(`${request.method} ${request.path}\n${canonicalJson(request.body ?? null)}`);
   return { key, requestHash, ttlMs };
 }
+
+/** `idempotencyStamp` bound to one TTL: what every write route calls. */
+export function idempotencyStamper(ttlMs: number) {
+  return (headers: Record<string, string | undefined>, method: string, path: string, body: unknown) =>
+    idempotencyStamp(headers, { method, path, body }, ttlMs);
+}

@@ -15,13 +15,12 @@ import { getHost, listHosts, nextClaimableJob, satisfiedRequirementSets } from "
 import { callerOf } from "../auth/access-control";
 import { registerHostWithCredential } from "../auth/host-registration";
 import { HttpError } from "../http-errors";
-import { idempotencyStamp } from "../idempotency";
+import { idempotencyStamper } from "../idempotency";
 import type { CoordinatorNode } from "../node";
 
 export function hostRoutes(node: CoordinatorNode) {
   const { timings, idempotencyTtlMs } = node.config;
-  const stamp = (headers: Record<string, string | undefined>, method: string, path: string, body: unknown) =>
-    idempotencyStamp(headers, { method, path, body }, idempotencyTtlMs);
+  const stamp = idempotencyStamper(idempotencyTtlMs);
   const requireHost = (id: string): Host => {
     const host = getHost(node.db, id);
     if (host === null) throw new HttpError(404, { error: "not_found", field: "id", message: `no host with id "${id}"; register first` });

@@ -20,14 +20,12 @@ import { getJob, listJobs, outputAfter } from "../../state/queries";
 import { listJobsOfSubmitter } from "../../state/ownership";
 import { submitterOf } from "../auth/access-control";
 import { HttpError } from "../http-errors";
-import { idempotencyStamp } from "../idempotency";
+import { idempotencyStamper } from "../idempotency";
 import { enqueueCommand } from "../job-spec";
 import type { CoordinatorNode } from "../node";
 
 export function jobRoutes(node: CoordinatorNode) {
-  const ttl = node.config.idempotencyTtlMs;
-  const stamp = (headers: Record<string, string | undefined>, method: string, path: string, body: unknown) =>
-    idempotencyStamp(headers, { method, path, body }, ttl);
+  const stamp = idempotencyStamper(node.config.idempotencyTtlMs);
   const requireJob = (id: string): Job => {
     const job = getJob(node.db, id);
     if (job === null) throw new HttpError(404, { error: "not_found", field: "id", message: `no job with id "${id}"` });
