@@ -15,13 +15,12 @@
  * cluster's log, snapshots and compaction are then exactly what a real cluster of that size has.
  * All processes share this machine's cores with the load generator.
  */
-import { parseArgs } from "node:util";
 import { newIdempotencyKey } from "../src/client/http";
 import { startBenchCluster, type BenchCluster } from "./cluster-process";
 import { killBenchCoordinators } from "./coordinator-process";
 import { runCycleLoad } from "./cycle-load";
 import { runEnqueueLoad, type EnqueueResult } from "./enqueue-load";
-import { median, type BenchRow, type Phase } from "./measure";
+import { median, parseBenchFlags, type BenchRow, type Phase } from "./measure";
 
 export const CLUSTER_TARGETS = { enqueue: 5_000, cycle: 5_000, failoverMs: 2_000, stateSizeRatio: 0.8 } as const;
 const CLIENTS = 64;
@@ -214,17 +213,7 @@ function ms(value: number): string {
 }
 
 if (import.meta.main) {
-  const { values: flags } = parseArgs({
-    args: Bun.argv.slice(2),
-    options: { quick: { type: "boolean", default: false }, runs: { type: "string" } },
-    strict: true,
-  });
-  const runs = flags.runs === undefined ? (flags.quick ? 1 : 5) : Number(flags.runs);
-  if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
-    console.error(`bench/cluster: --runs must be a whole number from 1 to 50, got "${flags.runs}"`);
-    process.exit(2);
-  }
-  const phase: Phase = flags.quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: 1_000, measureMs: 4_000 };
+  const { runs, phase } = parseBenchFlags("bench/cluster");
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       killBenchCoordinators();

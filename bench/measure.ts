@@ -2,6 +2,8 @@
  * Counting operations inside a measurement window: load starts at once, the first `warmupMs`
  * are not counted (JIT, connection set-up, SQLite page cache), then `measureMs` are.
  */
+import { parseArgs } from "node:util";
+
 export interface Phase {
   warmupMs: number;
   measureMs: number;
@@ -80,4 +82,27 @@ export interface BenchRow {
   target: number;
   better: "higher" | "lower";
   format: (value: number) => string;
+}
+
+export interface BenchFlags {
+  quick: boolean;
+  runs: number;
+  phase: Phase;
+}
+
+/** `[--quick] [--runs N]`, shared by every bench entry point; a bad value exits 2 naming `program`. */
+export function parseBenchFlags(program: string): BenchFlags {
+  const { values: flags } = parseArgs({
+    args: Bun.argv.slice(2),
+    options: { quick: { type: "boolean", default: false }, runs: { type: "string" } },
+    strict: true,
+  });
+  const quick = flags.quick === true;
+  const runs = flags.runs === undefined ? (quick ? 1 : 5) : Number(flags.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
+    console.error(`${program}: --runs must be a whole number from 1 to 50, got "${flags.runs}"`);
+    process.exit(2);
+  }
+  const phase: Phase = quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: 1_000, measureMs: 4_000 };
+  return { quick, runs, phase };
 }

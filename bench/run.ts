@@ -19,7 +19,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { buildBinary } from "./build-binary";
 import { runClusterBench } from "./cluster";
 import { killBenchCoordinators, startBenchCoordinator } from "./coordinator-process";
@@ -28,23 +27,14 @@ import { runEnqueueLoad } from "./enqueue-load";
 import { killBenchHosts } from "./host-process";
 import { runHostScenario, type HostScenarioResult } from "./host-scenario";
 import { directSpawnLatencyMs, prepareJobClock } from "./job-clock";
-import { median, type BenchRow, type Phase } from "./measure";
+import { median, parseBenchFlags, type BenchRow } from "./measure";
 
 const TARGETS = { enqueue: 10_000, cycle: 5_000, dispatchP50Ms: 5, dispatchP99Ms: 25, hostIdleRssMb: 60 } as const;
 const ENQUEUE_CLIENTS = 64;
 const CYCLE_SHAPE = { hosts: 8, slotsPerHost: 8, enqueuers: 16, backlog: 256 } as const;
 
-const { values: flags } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: { quick: { type: "boolean", default: false }, runs: { type: "string" } },
-  strict: true,
-});
-const runs = flags.runs === undefined ? (flags.quick ? 1 : 5) : Number(flags.runs);
-if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
-  console.error(`bench: --runs must be a whole number from 1 to 50, got "${flags.runs}"`);
-  process.exit(2);
-}
-const phase: Phase = flags.quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: 1_000, measureMs: 4_000 };
+const flags = parseBenchFlags("bench");
+const { runs, phase } = flags;
 /**
  * Dispatch jobs per run, after warm-up jobs (a long-running coordinator and host have their hot
  * paths JIT-compiled: with 20 warm-up jobs instead of 200 the p50 was ~1 ms higher); idle time
