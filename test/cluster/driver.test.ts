@@ -15,6 +15,7 @@ import { RaftProposer, RaftRefusal } from "../../src/raft/driver/raft-proposer";
 import type { Command, CommandResult } from "../../src/state/commands";
 import { StateMachine } from "../../src/state/state-machine";
 import { tempDir } from "../helpers/processes";
+import { enqueue as enqueueCommand } from "../state/harness";
 
 const IDS = ["http://n1", "http://n2", "http://n3"];
 
@@ -101,18 +102,7 @@ class Network {
   }
 }
 
-const enqueue = (jobId: string, at = 1_000): Command => ({
-  type: "enqueue",
-  at,
-  jobId,
-  spec: { kind: "shell", command: "echo", args: [jobId] },
-  requires: [],
-  priority: 0,
-  timeoutMs: null,
-  maxAttempts: 1,
-  retryOnFailure: false,
-  backoffMs: 0,
-});
+const enqueue = (jobId: string, at = 1_000): Command => enqueueCommand({ jobId, at, maxAttempts: 1, backoffMs: 0 });
 
 const jobIds = (db: Database) => db.query<{ id: string }, []>("SELECT id FROM jobs ORDER BY seq").all().map((row) => row.id);
 

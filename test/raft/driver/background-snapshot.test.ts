@@ -12,6 +12,7 @@ import { RaftProposer, type SnapshotEvent } from "../../../src/raft/driver/raft-
 import type { Command, CommandResult } from "../../../src/state/commands";
 import { StateMachine } from "../../../src/state/state-machine";
 import { tempDir } from "../../helpers/processes";
+import { enqueue as enqueueCommand } from "../../state/harness";
 
 const SELF = "http://solo";
 const BALLAST_MB = 64;
@@ -24,18 +25,7 @@ afterEach(() => {
   proposer = db = undefined;
 });
 
-const enqueue = (jobId: string): Command => ({
-  type: "enqueue",
-  at: 1_000,
-  jobId,
-  spec: { kind: "shell", command: "echo", args: [jobId] },
-  requires: [],
-  priority: 0,
-  timeoutMs: null,
-  maxAttempts: 1,
-  retryOnFailure: false,
-  backoffMs: 0,
-});
+const enqueue = (jobId: string): Command => enqueueCommand({ jobId, at: 1_000, maxAttempts: 1, backoffMs: 0 });
 
 function startNode(dir: string, snapshotIntervalEntries: number): { proposer: RaftProposer<Command, CommandResult>; db: Database; snapshotDir: string } {
   const dbPath = join(dir, "state.db");
