@@ -41,6 +41,7 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
     })
     .onRequest(resolveCallerHook(node, cluster !== undefined));
   if (cluster !== undefined) app.onRequest(leaderHook(cluster));
+  else app.onRequest(durableReadHook(node));
   return app
     // Every body is JSON whatever its content-type says (`curl -d` claims a form), and no body
     // at all (`curl -X POST …/cancel`) is `{}`: the schema, not the framing, decides.
@@ -89,6 +90,21 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
     .use(clusterRoutes(cluster))
     .use(dashboardRoutes())
     .use(apiDocs());
+}
+
+/**
+ * Alone, a coordinator applies a batch before its fsync completes (local-log.ts): an API read
+ * waits for that fsync, so it never shows what a crash of the machine could take back. The
+ * cluster's equivalent is the leader's read index (leader-routing.ts).
+ */
+function durableReadHook(node: CoordinatorNode) {
+  // Elysia awaits a hook only if it looks async: `return x.then(…)` in its source is what it looks for.
+  return ({ request }: { request: Request }): Promise<undefined> | undefined => {
+    if (request.method !== "GET") return undefined;
+    const pending = node.log.durable?.();
+    if (pending === undefined || !new URL(request.url).pathname.startsWith("/v1/")) return undefined;
+    return pending.then(() => undefined);
+  };
 }
 
 /**

@@ -3,12 +3,16 @@
  * appended, applied and recorded as applied in one transaction.
  *
  * Group commit: proposals that arrive while the event loop is busy are queued and written by a
- * single transaction at the next turn (setImmediate), so one fsync covers a whole batch instead
- * of one per request. The trade: a lone proposal waits for the current turn to end.
+ * single transaction at the next turn (setImmediate). The transaction commits without an fsync
+ * (synchronous=NORMAL); the WAL is then fsynced on the thread pool (wal-fsync.ts) while later
+ * batches are applied, and a batch's proposers are answered, and its listeners told, only when
+ * an fsync that began after its commit is done. One fsync is in flight at a time; it covers
+ * every batch committed before it started, so under load batches grow instead of queueing.
  */
 import type { Database, Statement } from "bun:sqlite";
 import { migrate } from "../db";
 import type { AppliedEntry, Applier, Proposer } from "./proposer";
+import { WalFsync, type CommitSync } from "./wal-fsync";
 
 const LOG_MIGRATIONS = [
   `CREATE TABLE raft_log (
@@ -27,6 +31,9 @@ interface Pending<C, R> {
   reject: (error: unknown) => void;
 }
 
+/** A committed batch waiting for its fsync, or a reader waiting for everything committed so far. */
+type AwaitingSync<C, R> = { batch: Pending<C, R>[]; applied: AppliedEntry<C, R>[] } | { barrier: () => void };
+
 export class LocalLog<C, R> implements Proposer<C, R> {
   private pending: Pending<C, R>[] = [];
   private flushScheduled = false;
@@ -34,6 +41,13 @@ export class LocalLog<C, R> implements Proposer<C, R> {
   private lastIndex: number;
   private listeners: ((entries: AppliedEntry<C, R>[]) => void)[] = [];
   private batchesSinceCompaction = 0;
+  private readonly wal: CommitSync;
+  /** Committed since the fsync in flight began: the next fsync covers them. */
+  private awaitingSync: AwaitingSync<C, R>[] = [];
+  /** Covered by the fsync in flight, or null when none is. */
+  private syncing: AwaitingSync<C, R>[] | null = null;
+  /** Set when an fsync failed: what was committed may not be on disk, so nothing more is accepted. */
+  private storageFailure: Error | null = null;
   private readonly append: Statement;
   /** Built once: db.transaction() makes four wrapper functions each time it is called. */
   private readonly appendAndApply: (batch: Pending<C, R>[]) => AppliedEntry<C, R>[];
@@ -41,8 +55,12 @@ export class LocalLog<C, R> implements Proposer<C, R> {
   constructor(
     private readonly db: Database,
     private readonly applier: Applier<C, R>,
+    wal?: CommitSync,
   ) {
     migrate(db, "log", LOG_MIGRATIONS);
+    this.wal = wal ?? new WalFsync(db);
+    // Durability comes from the fsync after each commit (see above), not from COMMIT itself.
+    if (this.wal.onDisk) db.exec("PRAGMA synchronous = NORMAL");
     this.append = db.prepare("INSERT INTO raft_log (idx, term, data) VALUES (?, 1, ?)");
     this.appendAndApply = db.transaction((batch: Pending<C, R>[]) =>
       batch.map(({ command }) => {
@@ -67,6 +85,7 @@ export class LocalLog<C, R> implements Proposer<C, R> {
 
   propose(command: C): Promise<R> {
     if (this.closed) return Promise.reject(new Error("log is closed"));
+    if (this.storageFailure !== null) return Promise.reject(this.storageFailure);
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ command, resolve, reject });
       if (!this.flushScheduled) {
@@ -76,9 +95,34 @@ export class LocalLog<C, R> implements Proposer<C, R> {
     });
   }
 
+  /**
+   * Undefined when everything applied is durable; otherwise a promise of that moment. A read
+   * waits for it so that it never shows a client state that a crash of the machine could undo.
+   */
+  durable(): Promise<void> | undefined {
+    if (this.awaitingSync.length === 0 && this.syncing === null) return undefined;
+    return new Promise<void>((resolve) => {
+      // Only what is already committed matters: the fsync in flight covers it unless more came since.
+      (this.awaitingSync.length > 0 ? this.awaitingSync : this.syncing!).push({ barrier: resolve });
+    });
+  }
+
   close(): void {
     this.closed = true;
     if (this.pending.length > 0) this.flush();
+    // Everything committed, including what the fsync in flight covers, is synced here and now.
+    const covered = [...(this.syncing ?? []), ...this.awaitingSync];
+    this.syncing = null;
+    this.awaitingSync = [];
+    if (covered.length > 0 && this.storageFailure === null) {
+      try {
+        this.wal.syncNow();
+        this.deliver(covered);
+      } catch (error) {
+        this.fail(covered, error);
+      }
+    }
+    this.wal.close();
   }
 
   private flush(): void {
@@ -95,16 +139,63 @@ export class LocalLog<C, R> implements Proposer<C, R> {
       for (const entry of batch) entry.reject(error);
       return;
     }
-    batch.forEach((entry, i) => entry.resolve(applied[i]!.result));
-    for (const listener of this.listeners) {
-      // The entries are committed and their proposers answered: a failing listener must not undo that.
-      try {
-        listener(applied);
-      } catch (error) {
-        console.error("skyclaw: a listener of applied log entries failed:", error);
+    this.awaitingSync.push({ batch, applied });
+    if (++this.batchesSinceCompaction >= 1_000) this.compact();
+    if (!this.closed) this.startSync();
+  }
+
+  private startSync(): void {
+    if (this.syncing !== null || this.awaitingSync.length === 0) return;
+    const covered = (this.syncing = this.awaitingSync);
+    this.awaitingSync = [];
+    this.wal.sync().then(
+      () => {
+        // close() took over what this fsync covered.
+        if (this.syncing !== covered) return;
+        this.syncing = null;
+        this.deliver(covered);
+        this.startSync();
+      },
+      (error: unknown) => {
+        if (this.syncing !== covered) return;
+        this.syncing = null;
+        this.fail([...covered, ...this.awaitingSync.splice(0)], error);
+      },
+    );
+  }
+
+  /** The batches are on disk: answer their proposers, then tell the listeners, in log order. */
+  private deliver(covered: AwaitingSync<C, R>[]): void {
+    for (const item of covered) {
+      if ("barrier" in item) {
+        item.barrier();
+        continue;
+      }
+      item.batch.forEach((entry, i) => entry.resolve(item.applied[i]!.result));
+      for (const listener of this.listeners) {
+        // The entries are committed and their proposers answered: a failing listener must not undo that.
+        try {
+          listener(item.applied);
+        } catch (error) {
+          console.error("skyclaw: a listener of applied log entries failed:", error);
+        }
       }
     }
-    if (++this.batchesSinceCompaction >= 1_000) this.compact();
+  }
+
+  /**
+   * An fsync failed: the kernel may have dropped the pages it could not write, so retrying
+   * proves nothing (PostgreSQL's "fsyncgate"). Nothing committed since the last good fsync is
+   * acknowledged, and the log accepts no more; a restart recovers from what is on disk.
+   */
+  private fail(covered: AwaitingSync<C, R>[], error: unknown): void {
+    const cause = error instanceof Error ? error.message : String(error);
+    this.storageFailure = new Error(`the log's storage failed to fsync (${cause}); restart the coordinator`);
+    console.error(`skyclaw: ${this.storageFailure.message}`);
+    for (const item of covered) {
+      if ("barrier" in item) item.barrier();
+      else for (const entry of item.batch) entry.reject(this.storageFailure);
+    }
   }
 
   /** Entries logged but not applied (a crash between the two, or entries written by consensus): apply them now. */

@@ -14,6 +14,12 @@ export interface Proposer<C, R> {
   propose(command: C): Promise<R>;
   /** Called after every batch of applied entries (in log order), on every node. */
   onApplied(listener: (entries: AppliedEntry<C, R>[]) => void): void;
+  /**
+   * Only where the state a node reads may run ahead of what is durable (the local log applies a
+   * batch before its fsync completes): undefined when nothing is waiting, else a promise of the
+   * moment everything applied so far is durable.
+   */
+  durable?(): Promise<void> | undefined;
   /** "leader" on the node that may accept proposals. */
   role(): "leader" | "follower" | "candidate";
   close(): void;

@@ -1,4 +1,4 @@
-/** LocalLog over the state machine: group commit, replay of logged-but-unapplied entries, ordering. */
+/** LocalLog over the state machine: group commit, durability before answers, replay of logged-but-unapplied entries, ordering. */
 import type { Database } from "bun:sqlite";
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,6 +8,7 @@ import { openDatabase } from "../../src/db";
 import { LocalLog } from "../../src/raft/local-log";
 import type { AppliedEntry } from "../../src/raft/proposer";
 import type { Command, CommandResult } from "../../src/state/commands";
+import type { CommitSync } from "../../src/raft/wal-fsync";
 import { StateMachine } from "../../src/state/state-machine";
 import { dumpTables, enqueue, registerHost, T0 } from "./harness";
 
@@ -116,6 +117,153 @@ describe("group commit", () => {
     expect(await pending).toMatchObject({ ok: true, value: { id: "last-one" } });
     await expect(node.log.propose(enqueue({ jobId: "too-late" }))).rejects.toThrow("closed");
     expect(node.db.query("SELECT id FROM jobs").all()).toEqual([{ id: "last-one" }]);
+  });
+});
+
+/** An fsync the test completes (or fails) by hand, counting how many were started. */
+class ManualSync implements CommitSync {
+  readonly onDisk = true;
+  started = 0;
+  syncedNow = 0;
+  private inFlight: { resolve: () => void; reject: (error: Error) => void } | null = null;
+
+  sync(): Promise<void> {
+    this.started++;
+    return new Promise((resolve, reject) => (this.inFlight = { resolve, reject }));
+  }
+  syncNow(): void {
+    this.syncedNow++;
+  }
+  close(): void {}
+
+  /** Completes the fsync in flight, then lets the log react to it. */
+  async complete(): Promise<void> {
+    const inFlight = this.inFlight!;
+    this.inFlight = null;
+    inFlight.resolve();
+    await settle();
+  }
+  async fail(message: string): Promise<void> {
+    const inFlight = this.inFlight!;
+    this.inFlight = null;
+    inFlight.reject(new Error(message));
+    await settle();
+  }
+}
+
+/** Lets the log run its group-commit turn and every promise callback that follows. */
+const settle = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+
+function openWithSync(path: string) {
+  const db = openDatabase(path);
+  const machine = new StateMachine(db);
+  const sync = new ManualSync();
+  const log = new LocalLog<Command, CommandResult>(db, machine, sync);
+  const batches: AppliedEntry<Command, CommandResult>[][] = [];
+  log.onApplied((entries) => batches.push(entries));
+  return { db, machine, log, sync, batches, close: () => (log.close(), db.close()) };
+}
+
+describe("durability: answered only after an fsync that began after the commit", () => {
+  test("a committed batch is neither answered nor announced before its fsync completes", async () => {
+    const node = openWithSync(freshPath());
+    try {
+      let answered = false;
+      const proposal = node.log.propose(enqueue({ jobId: "j1" })).then((result) => ((answered = true), result));
+      await settle();
+      // Committed (another connection sees it) but not yet acknowledged.
+      const other = openDatabase(node.db.filename);
+      expect(other.query("SELECT id FROM jobs").all()).toEqual([{ id: "j1" }]);
+      other.close();
+      expect(node.sync.started).toBe(1);
+      expect(answered).toBe(false);
+      expect(node.batches).toEqual([]);
+
+      await node.sync.complete();
+      expect(answered).toBe(true);
+      expect(await proposal).toMatchObject({ ok: true, value: { id: "j1" } });
+      expect(node.batches.map((batch) => batch.map((entry) => entry.index))).toEqual([[1]]);
+    } finally {
+      node.close();
+    }
+  });
+
+  test("batches committed while an fsync is in flight wait for the next one, which covers them all", async () => {
+    const node = openWithSync(freshPath());
+    try {
+      const answered: string[] = [];
+      const propose = (jobId: string) => node.log.propose(enqueue({ jobId })).then(() => answered.push(jobId));
+      void propose("first");
+      await settle();
+      void propose("second");
+      await settle();
+      void propose("third");
+      await settle();
+      // Two batches committed behind the fsync of the first: no second fsync yet.
+      expect(node.sync.started).toBe(1);
+      expect(node.machine.lastApplied()).toBe(3);
+
+      await node.sync.complete();
+      expect(answered).toEqual(["first"]);
+      expect(node.sync.started).toBe(2);
+
+      await node.sync.complete();
+      expect(answered).toEqual(["first", "second", "third"]);
+      expect(node.batches.map((batch) => batch.map((entry) => entry.index))).toEqual([[1], [2], [3]]);
+    } finally {
+      node.close();
+    }
+  });
+
+  test("durable() is undefined when nothing waits, else resolves with the fsync that covers what is applied", async () => {
+    const node = openWithSync(freshPath());
+    try {
+      expect(node.log.durable()).toBeUndefined();
+      void node.log.propose(enqueue({ jobId: "j1" }));
+      await settle();
+      let readable = false;
+      void node.log.durable()!.then(() => (readable = true));
+      await settle();
+      expect(readable).toBe(false);
+      await node.sync.complete();
+      expect(readable).toBe(true);
+      expect(node.log.durable()).toBeUndefined();
+    } finally {
+      node.close();
+    }
+  });
+
+  test("a failed fsync rejects what it covered and every later proposal, naming the failure", async () => {
+    const node = openWithSync(freshPath());
+    try {
+      const first = node.log.propose(enqueue({ jobId: "j1" }));
+      await settle();
+      const second = node.log.propose(enqueue({ jobId: "j2" }));
+      const outcomes = Promise.allSettled([first, second]);
+      await settle();
+      await node.sync.fail("EIO: i/o error");
+      const reasons = (await outcomes).map((outcome) => (outcome.status === "rejected" ? String(outcome.reason) : "answered"));
+      expect(reasons).toEqual([
+        "Error: the log's storage failed to fsync (EIO: i/o error); restart the coordinator",
+        "Error: the log's storage failed to fsync (EIO: i/o error); restart the coordinator",
+      ]);
+      await expect(node.log.propose(enqueue({ jobId: "j3" }))).rejects.toThrow("failed to fsync");
+      expect(node.batches).toEqual([]);
+    } finally {
+      node.close();
+    }
+  });
+
+  test("close syncs on the spot and answers everything committed, including what the fsync in flight covered", async () => {
+    const node = openWithSync(freshPath());
+    const first = node.log.propose(enqueue({ jobId: "j1" }));
+    await settle();
+    const second = node.log.propose(enqueue({ jobId: "j2" }));
+    node.close();
+    expect(node.sync.syncedNow).toBe(1);
+    expect(await first).toMatchObject({ ok: true });
+    expect(await second).toMatchObject({ ok: true });
+    expect(node.batches.flat().map((entry) => entry.index)).toEqual([1, 2]);
   });
 });
 
