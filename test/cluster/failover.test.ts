@@ -101,5 +101,6 @@ describe("failover", () => {
     const read = await survivor!.call("GET", "/v1/jobs");
     expect(read.status).toBe(503);
     expect((await survivor!.call("GET", "/v1/jobs?local=true")).status).toBe(200);
-  });
+    // Two waits of LEADER_WAIT_MS after an election timeout and a cluster start: past bun's default 5 s.
+  }, 15_000);
 });

@@ -5,10 +5,13 @@
  * - Time: a tick every `tickMs`.
  * - Group commit: proposals and received messages of one event-loop turn are stepped into the
  *   core together and handled as one Ready, so one fsync covers them all.
- * - The Ready loop is synchronous (bun:sqlite is): persist (one transaction) → hand messages to
- *   the transport (which never blocks) → install a received snapshot → apply committed entries
- *   (one transaction per batch, with last_applied) → advance. So exactly one Ready is ever
- *   outstanding, and nothing else runs in between.
+ * - One Ready at a time: write it (one transaction, no fsync) → send what needs nothing durable
+ *   (a leader's appends and heartbeats: Raft lets a leader replicate while it persists, as etcd
+ *   does; its own log counts towards a commit only once synced) → apply committed entries (one
+ *   transaction per batch, with last_applied; they were synced by earlier Readies) → fsync the
+ *   log on the thread pool, if the Ready wrote entries, a snapshot or a term/vote → send the
+ *   rest (votes, acknowledgements) → advance. While the fsync runs the event loop serves
+ *   requests; messages and proposals that arrive meanwhile go into the next Ready together.
  * - A proposal resolves with its result once its entry is committed and applied here; it is
  *   refused at once when this node is not the leader, and rejected when another leader's entry
  *   took its place in the log.
@@ -118,6 +121,9 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   private appliedIndex: number;
   private snapshotIndex: number;
   private flushScheduled = false;
+  /** A Ready's fsync is in flight: the next Ready waits for it. */
+  private syncing = false;
+  private afterSync: (() => void)[] = [];
   private ticks = 0;
   private closed = false;
   private readonly tickTimer: ReturnType<typeof setInterval>;
@@ -155,8 +161,9 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     this.soft = { leader: status.leader, role: status.role, membership: status.membership };
     this.applyBatch = options.stateDb.transaction((entries: Entry[]) => {
       const applied: AppliedEntry<C, R>[] = [];
+      const alreadyApplied = this.options.applier.lastApplied();
       for (const entry of entries) {
-        if (entry.index <= this.options.applier.lastApplied()) continue; // the state db may be ahead of the log
+        if (entry.index <= alreadyApplied) continue; // the state db may be ahead of the log
         if (entry.type !== "normal") {
           this.options.applier.skip(entry.index);
           continue;
@@ -202,6 +209,9 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     }
     this.pending.clear();
     this.failReads(closing);
+    // Snapshot images waiting for the fsync in flight: discarded (adoptSnapshot sees closed).
+    this.syncing = false;
+    for (const action of this.afterSync.splice(0)) action();
     this.storage.close();
   }
 
@@ -289,7 +299,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.closed) return;
+    if (this.closed || this.syncing) return;
     try {
       const inbox = this.inbox;
       this.inbox = [];
@@ -303,17 +313,61 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
         );
       }
       this.startReads();
-      while (this.raft.hasReady()) this.handle(this.raft.ready());
+      while (!this.syncing && this.raft.hasReady()) this.handle(this.raft.ready());
     } catch (error) {
       this.fatal(error);
     }
   }
 
   private handle(ready: Ready): void {
-    this.storage.persist(ready);
-    if (ready.messages.length > 0) this.options.send(ready.messages);
-    if (ready.snapshot) this.installSnapshot(ready.snapshot.index, ready.snapshot.data);
-    const applied = ready.committedEntries.length > 0 ? this.apply(ready.committedEntries) : [];
+    if (ready.snapshot) {
+      // Rare (a follower far behind): persisted, synced and installed before anything else.
+      this.storage.persist(ready);
+      this.options.send(ready.messages);
+      this.installSnapshot(ready.snapshot.index, ready.snapshot.data);
+      this.finish(ready, this.applyCommitted(ready));
+      return;
+    }
+    if (!this.storage.write(ready)) {
+      if (ready.messages.length > 0) this.options.send(ready.messages);
+      this.finish(ready, this.applyCommitted(ready));
+      return;
+    }
+    const early: Message[] = [];
+    const late: Message[] = [];
+    for (const message of ready.messages) (sendableBeforeSync(message) ? early : late).push(message);
+    if (early.length > 0) this.options.send(early);
+    const applied = this.applyCommitted(ready);
+    this.syncing = true;
+    this.storage.sync().then(
+      () => {
+        this.syncing = false;
+        if (this.closed) return;
+        try {
+          if (late.length > 0) this.options.send(late);
+          this.finish(ready, applied);
+          const deferred = this.afterSync;
+          this.afterSync = [];
+          for (const action of deferred) action();
+        } catch (error) {
+          this.fatal(error);
+          return;
+        }
+        this.flush();
+      },
+      (error: unknown) => {
+        this.syncing = false;
+        if (!this.closed) this.fatal(error);
+      },
+    );
+  }
+
+  private applyCommitted(ready: Ready): AppliedEntry<C, R>[] {
+    return ready.committedEntries.length > 0 ? this.apply(ready.committedEntries) : [];
+  }
+
+  /** The rest of a Ready once it is durable: reads, advance, and telling listeners. */
+  private finish(ready: Ready, applied: AppliedEntry<C, R>[]): void {
     for (const state of ready.readStates) {
       const waiters = this.readsById.get(state.requestId);
       this.readsById.delete(state.requestId);
@@ -390,6 +444,11 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
 
   /** The worker wrote an image of the state at `index` (≤ applied): compact the log up to it. */
   private adoptSnapshot(temporary: string, index: number, bytes: number, logBytesCovered: number, startedAt: number): void {
+    if (this.syncing) {
+      // The state db may be ahead of the core's applied index until the Ready in flight advances.
+      this.afterSync.push(() => this.adoptSnapshot(temporary, index, bytes, logBytesCovered, startedAt));
+      return;
+    }
     // A leader's snapshot installed meanwhile may already cover more than this image.
     const term = this.raft.termAt(index);
     if (this.closed || index <= this.snapshotIndex || term === undefined) {
@@ -490,6 +549,15 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       process.exit(70);
     }
   }
+}
+
+/**
+ * What a leader sends about its own log, which needs none of this Ready durable: appends (the
+ * leader counts its own copy towards a commit only once synced), heartbeats and snapshots.
+ * Votes, acknowledgements and TimeoutNow promise durable state, so they wait for the fsync.
+ */
+function sendableBeforeSync(message: Message): boolean {
+  return message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
 }
 
 function publicRole(role: Role): ProposerRole {

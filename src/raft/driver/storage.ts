@@ -3,19 +3,22 @@
  * entries, the hard state (term, vote, commit) and the metadata of the latest snapshot (its
  * image is a separate file, see state-snapshots.ts).
  *
- * Each Ready is persisted by one transaction (WAL, synchronous=FULL: one fsync), in the order
- * the core's contract asks: snapshot (replaces the whole log), entries (an entry at i replaces
- * any stored at i and after), hard state.
+ * Each Ready is written by one transaction, in the order the core's contract asks: snapshot
+ * (replaces the whole log), entries (an entry at i replaces any stored at i and after), hard
+ * state. The database runs synchronous=NORMAL (WAL): a COMMIT only write()s, and `sync()`
+ * fsyncs the WAL on the thread pool, so the event loop goes on serving while the disk works.
+ * The driver sends what depends on the write (votes, acknowledgements) only after that fsync.
  *
- * Except a Ready whose only change is the commit index: written without an fsync
- * (synchronous=NORMAL; the next synced commit makes it durable with the WAL). Raft does not
- * need the commit index durable: a node restarted with an older one learns it again from the
- * leader, and the core takes max(stored commit, last_applied) (applied entries were synced).
+ * A write whose only change is the commit index needs no fsync: Raft does not need the commit
+ * index durable (a node restarted with an older one learns it again from the leader, and the
+ * core takes max(stored commit, last_applied); applied entries were synced). The next synced
+ * write makes it durable with the rest of the WAL.
  */
 import type { Database, Statement } from "bun:sqlite";
 import { migrate, openDatabase } from "../../db";
 import { decodeMembership, encodeMembership } from "../core";
 import type { Entry, EntryType, HardState, PersistedState, Ready, Snapshot } from "../core";
+import { WalSync } from "./wal-sync";
 
 const RAFT_MIGRATIONS = [
   `CREATE TABLE raft_entries (
@@ -39,9 +42,11 @@ const RAFT_MIGRATIONS = [
    ) STRICT;`,
 ];
 
+/** Rows per INSERT: 4 parameters each stays far below SQLite's limit of 32,766. */
+const INSERT_CHUNK_ROWS = 64;
+
 export class RaftStorage {
   readonly db: Database;
-  private readonly insertEntry: Statement;
   private readonly truncateFrom: Statement;
   private readonly saveHardState: Statement;
   private readonly saveSnapshot: Statement;
@@ -49,14 +54,17 @@ export class RaftStorage {
   private readonly deleteAllEntries: Statement;
   private readonly persistTransaction: (ready: Ready) => void;
   private readonly compactTransaction: (snapshot: Snapshot, firstKeptIndex: number) => void;
+  /** Multi-row inserts, by row count: one statement per chunk instead of one per entry. */
+  private readonly insertChunks = new Map<number, Statement>();
   /** Term and vote as last written: a change to either must be synced. */
   private stored: { term: number; vote: string | null } = { term: 0, vote: null };
-  private synced = true;
+  private readonly wal: WalSync;
 
   constructor(path: string) {
     this.db = openDatabase(path);
     migrate(this.db, "raft", RAFT_MIGRATIONS);
-    this.insertEntry = this.db.prepare("INSERT INTO raft_entries (idx, term, type, data) VALUES (?, ?, ?, ?)");
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    this.wal = new WalSync(`${path}-wal`);
     this.truncateFrom = this.db.prepare("DELETE FROM raft_entries WHERE idx >= ?");
     this.deleteEntriesBefore = this.db.prepare("DELETE FROM raft_entries WHERE idx < ?");
     this.deleteAllEntries = this.db.prepare("DELETE FROM raft_entries");
@@ -76,7 +84,7 @@ export class RaftStorage {
       const first = ready.entries[0];
       if (first) {
         this.truncateFrom.run(first.index);
-        for (const entry of ready.entries) this.insertEntry.run(entry.index, entry.term, entry.type, entry.data);
+        this.insertEntries(ready.entries);
       }
       if (ready.hardState) this.writeHardState(ready.hardState);
     });
@@ -108,23 +116,37 @@ export class RaftStorage {
     };
   }
 
-  /** Durably stores what `ready` asks to persist, in one transaction. */
-  persist(ready: Ready): void {
-    if (ready.snapshot === null && ready.entries.length === 0 && ready.hardState === null) return;
-    const commitOnly =
-      ready.snapshot === null && ready.entries.length === 0 && ready.hardState!.term === this.stored.term && ready.hardState!.vote === this.stored.vote;
-    this.setSynced(!commitOnly);
+  /**
+   * Writes what `ready` asks to persist, in one transaction, without an fsync. Returns whether
+   * the write must be synced (`sync()`) before anything that depends on it is sent.
+   */
+  write(ready: Ready): boolean {
+    if (ready.snapshot === null && ready.entries.length === 0 && ready.hardState === null) return false;
+    const needsSync =
+      ready.snapshot !== null || ready.entries.length > 0 || ready.hardState!.term !== this.stored.term || ready.hardState!.vote !== this.stored.vote;
     this.persistTransaction(ready);
     if (ready.hardState) this.remember(ready.hardState);
+    return needsSync;
   }
 
-  /** Records a snapshot taken locally and deletes the entries before `firstKeptIndex`. */
+  /** Resolves once every write made before the call is on disk. */
+  sync(): Promise<void> {
+    return this.wal.sync();
+  }
+
+  /** Writes and syncs `ready` before returning. */
+  persist(ready: Ready): void {
+    if (this.write(ready)) this.wal.syncNow();
+  }
+
+  /** Records a snapshot taken locally and deletes the entries before `firstKeptIndex`; durable on return. */
   compact(snapshot: Snapshot, firstKeptIndex: number): void {
-    this.setSynced(true);
     this.compactTransaction(snapshot, firstKeptIndex);
+    this.wal.syncNow();
   }
 
   close(): void {
+    this.wal.close();
     this.db.close();
   }
 
@@ -133,15 +155,22 @@ export class RaftStorage {
     return hardState;
   }
 
-  /**
-   * PRAGMA synchronous per transaction, switched only when it changes. NORMAL, not OFF: in WAL
-   * mode it skips the fsync at commit but still syncs around checkpoints, so a checkpoint run
-   * after an unsynced commit cannot lose earlier synced ones.
-   */
-  private setSynced(synced: boolean): void {
-    if (synced === this.synced) return;
-    this.db.exec(synced ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
-    this.synced = synced;
+  private insertEntries(entries: Entry[]): void {
+    for (let start = 0; start < entries.length; start += INSERT_CHUNK_ROWS) {
+      const chunk = entries.slice(start, start + INSERT_CHUNK_ROWS);
+      const values: (string | number)[] = [];
+      for (const entry of chunk) values.push(entry.index, entry.term, entry.type, entry.data);
+      this.insertStatement(chunk.length).run(...values);
+    }
+  }
+
+  private insertStatement(rows: number): Statement {
+    let statement = this.insertChunks.get(rows);
+    if (statement === undefined) {
+      statement = this.db.prepare(`INSERT INTO raft_entries (idx, term, type, data) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")}`);
+      this.insertChunks.set(rows, statement);
+    }
+    return statement;
   }
 
   private writeSnapshot(snapshot: Snapshot): void {

@@ -1,0 +1,56 @@
+/**
+ * The Raft log on SQLite: which writes must be synced before the driver sends what depends on
+ * them, and that what was written and synced is what a restarted node loads (long batches are
+ * inserted in chunks; an entry at i replaces the stored tail from i on).
+ */
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Entry, Ready } from "../../../src/raft/core";
+import { RaftStorage } from "../../../src/raft/driver/storage";
+import { tempDir } from "../../helpers/processes";
+
+let open: RaftStorage[] = [];
+afterEach(() => {
+  for (const storage of open) storage.close();
+  open = [];
+});
+
+function openStorage(path: string): RaftStorage {
+  const storage = new RaftStorage(path);
+  open.push(storage);
+  return storage;
+}
+
+function ready(parts: Partial<Ready>): Ready {
+  return { softState: null, hardState: null, snapshot: null, entries: [], messages: [], committedEntries: [], readStates: [], droppedReads: [], ...parts };
+}
+
+function entries(from: number, to: number, term: number): Entry[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => ({ index: from + i, term, type: "normal" as const, data: JSON.stringify({ n: from + i, term }) }));
+}
+
+test("entries and a new term or vote must be synced; a Ready that only moves the commit index need not be", async () => {
+  const storage = openStorage(join(tempDir("raft-storage"), "log.raft"));
+  expect(storage.write(ready({}))).toBe(false);
+  expect(storage.write(ready({ hardState: { term: 2, vote: "a", commit: 0 } }))).toBe(true);
+  expect(storage.write(ready({ entries: entries(1, 3, 2) }))).toBe(true);
+  expect(storage.write(ready({ hardState: { term: 2, vote: "a", commit: 3 } }))).toBe(false);
+  expect(storage.write(ready({ hardState: { term: 3, vote: null, commit: 3 } }))).toBe(true);
+  expect(storage.write(ready({ hardState: { term: 3, vote: "b", commit: 3 } }))).toBe(true);
+  await storage.sync();
+});
+
+test("a restarted node loads every entry of a long batch in order, with a conflicting tail replaced", async () => {
+  const path = join(tempDir("raft-storage"), "log.raft");
+  const storage = openStorage(path);
+  storage.write(ready({ entries: entries(1, 200, 1), hardState: { term: 1, vote: "a", commit: 150 } }));
+  // A new leader's entries from 151 on replace the old term's tail (151..200).
+  storage.write(ready({ entries: entries(151, 170, 2), hardState: { term: 2, vote: "b", commit: 160 } }));
+  await storage.sync();
+  storage.close();
+  open = [];
+
+  const loaded = openStorage(path).load();
+  expect(loaded.hardState).toEqual({ term: 2, vote: "b", commit: 160 });
+  expect(loaded.entries).toEqual([...entries(1, 150, 1), ...entries(151, 170, 2)]);
+});
