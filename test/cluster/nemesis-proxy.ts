@@ -12,6 +12,7 @@
  */
 import { FORWARDED_BY_HEADER } from "../../src/coordinator/cluster/leader-routing";
 import { MESSAGES_PATH, SNAPSHOT_META_HEADER, SNAPSHOT_PATH } from "../../src/raft/driver/transport";
+import { decodeMessages } from "../../src/raft/driver/wire";
 
 export interface LinkCuts {
   /** Cuts traffic from `from` to `to` (Raft ids = proxy URLs), one way. */
@@ -77,7 +78,9 @@ export function startPeerProxy(port: number, target: () => string, cuts: LinkCut
           const value = upstream.headers.get(name);
           if (value !== null) answer.set(name, value);
         }
-        return new Response(await upstream.arrayBuffer(), { status: upstream.status, headers: answer });
+        // A batch's response carries the node's messages back to the sender: not across a cut link.
+        const replyCut = from !== null && url.pathname === MESSAGES_PATH && cuts.isCut(state.url, from);
+        return new Response(replyCut ? "" : await upstream.arrayBuffer(), { status: upstream.status, headers: answer });
       } catch (error) {
         return refuse(`${target()} did not answer (${error instanceof Error ? error.message : String(error)})`);
       }
@@ -90,7 +93,7 @@ export function startPeerProxy(port: number, target: () => string, cuts: LinkCut
 function sender(path: string, headers: Headers, body: ArrayBuffer | undefined): string | null {
   if (path === MESSAGES_PATH && body !== undefined) {
     try {
-      const parsed = JSON.parse(new TextDecoder().decode(body)) as { messages?: { from?: string }[] };
+      const parsed = decodeMessages(new TextDecoder().decode(body)) as { messages?: { from?: string }[] };
       return parsed.messages?.[0]?.from ?? null;
     } catch {
       return null;

@@ -16,6 +16,7 @@ import type { Command, CommandResult } from "../../state/commands";
 import { StateMachine } from "../../state/state-machine";
 import { LeaderWatch } from "./leader-watch";
 import { toHttpError } from "./refusals";
+import { parseBatch } from "./replication-gate";
 
 /** What the runtime needs of the coordinator once both exist. */
 export interface ClusterHost {
@@ -46,6 +47,12 @@ export class ClusterRuntime {
       token: cluster.peerToken,
       snapshotPath: (name) => `${snapshotDir}/${name}`,
       onSnapshotFailed: (to) => this.proposer.reportSnapshotFailure(to),
+      onReply: (body) => {
+        if (!body.includes("\n")) return; // an older node's {"ok": true}: it sends its messages in requests
+        const messages = parseBatch(body);
+        if (typeof messages === "string") console.error(`skyclaw cluster: a peer's reply is not a batch of messages: ${messages}`);
+        else void this.proposer.receive(messages);
+      },
     });
     this.proposer = new RaftProposer<Command, CommandResult>({
       id: this.self,

@@ -1,13 +1,16 @@
 /**
  * The replication endpoints, answered before the app's own routing: `POST /v1/replicate/messages`
- * (a JSON batch of Raft messages for this node) and `POST /v1/replicate/snapshot` (an image as
- * the raw body, its message in a header). Only the peer secret opens them: a host or client
- * token does not, and the client body limit does not apply (a batch of entries can exceed it).
+ * (a batch of Raft messages for this node, framed by wire.ts; answered with this node's messages
+ * for the sender once the batch is durable here, when the sender asks) and `POST
+ * /v1/replicate/snapshot` (an image as the raw body, its message in a header). Only the peer
+ * secret opens them: a host or client token does not, and the client body limit does not apply
+ * (a batch of entries can exceed it).
  */
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ReplicateMessagesBody, ReplicateSnapshotMeta } from "../../api";
 import type { Message, SnapshotMessage } from "../../raft/core";
-import { MESSAGES_PATH, PEER_TOKEN_HEADER, SNAPSHOT_META_HEADER, SNAPSHOT_PATH } from "../../raft/driver/transport";
+import { MESSAGES_PATH, PEER_TOKEN_HEADER, REPLY_HEADER, SNAPSHOT_META_HEADER, SNAPSHOT_PATH } from "../../raft/driver/transport";
+import { decodeMessages, WIRE_CONTENT_TYPE } from "../../raft/driver/wire";
 import { tokenMatches } from "../auth";
 import type { ClusterRuntime } from "./cluster-runtime";
 
@@ -34,15 +37,12 @@ export async function handleReplication(request: Request, path: string, runtime:
     if (Number(request.headers.get("content-length") ?? 0) > MAX_MESSAGES_BYTES) {
       return json(413, { error: "body_too_large", message: `a replication batch is limited to ${MAX_MESSAGES_BYTES} bytes` });
     }
-    let body: unknown;
-    try {
-      body = await request.json();
-    } catch {
-      return json(400, { error: "invalid_json", message: "the request body is not valid JSON" });
-    }
-    if (!messagesCheck.Check(body)) return json(400, { error: "invalid_request", message: describeFirst(messagesCheck.Errors(body)) });
-    runtime.proposer.receive(body.messages as Message[]);
-    return json(200, { ok: true });
+    const batch = parseBatch(await request.text());
+    if (typeof batch === "string") return json(400, { error: batch === INVALID_JSON ? "invalid_json" : "invalid_request", message: batch });
+    const handled = runtime.proposer.receive(batch);
+    const from = batch[0]?.from;
+    if (request.headers.get(REPLY_HEADER) === null || from === undefined || batch.some((message) => message.from !== from)) return json(200, { ok: true });
+    return new Response(await runtime.transport.replyTo(from, handled), { status: 200, headers: { "content-type": WIRE_CONTENT_TYPE } });
   }
   if (path === SNAPSHOT_PATH) {
     let meta: unknown;
@@ -58,6 +58,20 @@ export async function handleReplication(request: Request, path: string, runtime:
     return json(200, { ok: true });
   }
   return json(404, { error: "not_found", message: `no route POST ${path}` });
+}
+
+const INVALID_JSON = "the request body is not a batch of Raft messages (JSON, or the framing of wire.ts)";
+
+/** The messages of a batch (a request's, or a reply's), or why it is not a valid batch. */
+export function parseBatch(text: string): Message[] | string {
+  let body: unknown;
+  try {
+    body = decodeMessages(text);
+  } catch {
+    return INVALID_JSON;
+  }
+  if (!messagesCheck.Check(body)) return describeFirst(messagesCheck.Errors(body));
+  return body.messages as Message[];
 }
 
 function describeFirst(errors: Iterable<{ path: string; message: string }>): string {

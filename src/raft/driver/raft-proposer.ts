@@ -124,6 +124,9 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   /** A Ready's fsync is in flight: the next Ready waits for it. */
   private syncing = false;
   private afterSync: (() => void)[] = [];
+  /** Callers of receive() whose messages are in the inbox / were stepped into the Ready in progress. */
+  private inboxSettled: (() => void)[] = [];
+  private readySettled: (() => void)[] = [];
   private ticks = 0;
   private closed = false;
   private readonly tickTimer: ReturnType<typeof setInterval>;
@@ -212,22 +215,28 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     // Snapshot images waiting for the fsync in flight: discarded (adoptSnapshot sees closed).
     this.syncing = false;
     for (const action of this.afterSync.splice(0)) action();
+    this.readySettled.push(...this.inboxSettled.splice(0));
+    this.settle();
     this.storage.close();
   }
 
   // ---- cluster operations -------------------------------------------------------------------
 
-  /** Messages from peers; they are stepped at the end of this event-loop turn. */
-  receive(messages: Message[]): void {
-    if (this.closed) return;
+  /**
+   * Messages from peers; they are stepped at the end of this event-loop turn. Resolves once the
+   * Ready that stepped them is done (durable, its messages handed to the transport).
+   */
+  receive(messages: Message[]): Promise<void> {
+    if (this.closed) return Promise.resolve();
     for (const message of messages) if (message.to === this.id) this.inbox.push(message);
     this.scheduleFlush();
+    return new Promise((resolve) => this.inboxSettled.push(resolve));
   }
 
   /** Stores a snapshot image sent by the leader, then steps its message. */
   async receiveSnapshot(message: Extract<Message, { type: "snapshot" }>, image: Uint8Array): Promise<void> {
     const name = await this.snapshots.receive(message.snapshot.index, message.snapshot.term, image);
-    this.receive([{ ...message, snapshot: { ...message.snapshot, data: name } }]);
+    void this.receive([{ ...message, snapshot: { ...message.snapshot, data: name } }]);
   }
 
   /** Resolves once a read served now reflects every write acknowledged before it (read index). */
@@ -303,6 +312,8 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     try {
       const inbox = this.inbox;
       this.inbox = [];
+      this.readySettled.push(...this.inboxSettled);
+      this.inboxSettled = [];
       for (const message of inbox) this.raft.step(message);
       const queued = this.queued;
       this.queued = [];
@@ -314,9 +325,16 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       }
       this.startReads();
       while (!this.syncing && this.raft.hasReady()) this.handle(this.raft.ready());
+      if (!this.syncing) this.settle();
     } catch (error) {
       this.fatal(error);
     }
+  }
+
+  private settle(): void {
+    const settled = this.readySettled;
+    this.readySettled = [];
+    for (const resolve of settled) resolve();
   }
 
   private handle(ready: Ready): void {
@@ -349,6 +367,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
           const deferred = this.afterSync;
           this.afterSync = [];
           for (const action of deferred) action();
+          this.settle();
         } catch (error) {
           this.fatal(error);
           return;
@@ -543,6 +562,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   }
 
   private fatal(error: unknown): void {
+    this.settle();
     if (this.options.onFatal) this.options.onFatal(error);
     else {
       console.error("skyclaw raft: cannot continue:", error);
