@@ -13,7 +13,6 @@ import { LocalLog } from "../raft/local-log";
 import type { AppliedEntry, Proposer } from "../raft/proposer";
 import type { Command, CommandResult } from "../state/commands";
 import { claimableWork, getJob, nextDeadline, oldestIdempotencyExpiry } from "../state/queries";
-import { idempotentReplay } from "../state/idempotency";
 import { canonicalSet } from "../state/rows";
 import { StateMachine } from "../state/state-machine";
 import { HttpError } from "./http-errors";
@@ -56,11 +55,10 @@ export class CoordinatorNode {
 
   /** Proposes a command and returns its value, or throws the refusal as an HttpError. */
   async submit<T>(proposal: Proposal): Promise<T> {
-    const at = this.clock.now();
-    // A retry of a request already applied is answered from its record without a log entry.
-    const replay = proposal.idempotency === undefined ? null : idempotentReplay(this.db, proposal.idempotency, at);
-    if (replay !== null) return unwrap<T>(replay);
-    const applied = this.log.propose({ ...proposal, at } as Command);
+    // A retry of a request already applied is answered by the state machine from its
+    // idempotency record (apply is where that is authoritative). Looking the key up here first
+    // as well cost every write a read to spare the rare retry one log entry.
+    const applied = this.log.propose({ ...proposal, at: this.clock.now() } as Command);
     // A parked claim that could take this job is woken now, so its claim is proposed in the
     // same turn and committed in the same batch, behind the enqueue (one fsync, not two).
     if (proposal.type === "enqueue") this.waiters.workAvailable(canonicalSet([proposal.spec.kind, ...proposal.requires]), 1);
