@@ -29,6 +29,10 @@ export const Host = t.Object({
   registeredAt: t.Integer(),
   lastHeartbeatAt: t.Integer(),
   runningJobs: t.Integer(),
+  /** Optional for clients of coordinators older than this field. */
+  revokedAt: t.Optional(
+    t.Union([t.Integer(), t.Null()], { description: "when `skyclaw hosts revoke` ended its credential (its state is then lost); null if never" }),
+  ),
 });
 export type Host = Static<typeof Host>;
 

@@ -108,6 +108,10 @@ export const Job = t.Object({
   outputBytes: t.Integer(),
   outputTruncated: t.Boolean(),
   signature: t.Optional(JobSignature),
+  /** Optional for clients of coordinators older than this field. */
+  submitter: t.Optional(
+    t.Union([t.String(), t.Null()], { description: "label of the submit key (SKYCLAW_PUBLIC_API_KEYS) that enqueued it; null for admin or open access" }),
+  ),
 });
 export type Job = Static<typeof Job>;
 

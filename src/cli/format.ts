@@ -51,13 +51,18 @@ export function jobsTable(jobs: Job[]): string {
   );
 }
 
+/** A revoked host is `lost` in the state; people want to see why, so it shows as `revoked`. */
+export function hostState(host: Host): string {
+  return host.revokedAt === undefined || host.revokedAt === null ? host.state : "revoked";
+}
+
 export function hostsTable(hosts: Host[]): string {
   return table(
     ["ID", "NAME", "STATE", "SLOTS", "RUNNING", "HEARTBEAT", "CAPABILITIES"],
     hosts.map((host) => [
       host.id,
       host.name,
-      host.state,
+      hostState(host),
       String(host.slots),
       String(host.runningJobs),
       ago(host.lastHeartbeatAt),
@@ -72,6 +77,7 @@ export function jobDetails(job: Job): string {
     ["id", job.id],
     ["state", job.state],
     ["kind", job.kind],
+    ["submitter", job.submitter ?? undefined],
     ["command", describeSpec(job.spec)],
     ["cwd", job.spec.cwd],
     ["env", job.spec.env === undefined ? undefined : Object.keys(job.spec.env).join(", ")],

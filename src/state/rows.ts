@@ -27,6 +27,7 @@ export interface JobRow {
   output_bytes: number;
   output_truncated: number;
   signature: string | null;
+  submitter: string | null;
 }
 
 /**
@@ -39,7 +40,7 @@ export const JOB_COLUMNS = `jobs.seq, jobs.id, jobs.kind, jobs.spec,
   jobs.timeout_ms, jobs.state, jobs.attempt, jobs.max_attempts, jobs.retry_on_failure, jobs.backoff_ms,
   jobs.host_id, jobs.lease_expires_at, jobs.available_at, jobs.cancel_requested_at, jobs.created_at,
   jobs.updated_at, jobs.finished_at, jobs.result, jobs.last_error, jobs.output_seq, jobs.output_bytes,
-  jobs.output_truncated, jobs.signature`;
+  jobs.output_truncated, jobs.signature, jobs.submitter`;
 
 export function toJob(row: JobRow): Job {
   return {
@@ -66,6 +67,7 @@ export function toJob(row: JobRow): Job {
     outputBytes: row.output_bytes,
     outputTruncated: row.output_truncated === 1,
     ...(row.signature !== null && { signature: JSON.parse(row.signature) }),
+    submitter: row.submitter,
   };
 }
 
@@ -79,10 +81,11 @@ export interface HostRow {
   registered_at: number;
   last_heartbeat_at: number;
   running_jobs: number;
+  revoked_at: number | null;
 }
 
 export const HOST_COLUMNS = `hosts.id, hosts.name, hosts.capabilities, hosts.slots, hosts.version, hosts.state,
-  hosts.registered_at, hosts.last_heartbeat_at,
+  hosts.registered_at, hosts.last_heartbeat_at, hosts.revoked_at,
   (SELECT count(*) FROM jobs WHERE jobs.state = 'leased' AND jobs.host_id = hosts.id) AS running_jobs`;
 
 export function toHost(row: HostRow): Host {
@@ -96,6 +99,7 @@ export function toHost(row: HostRow): Host {
     registeredAt: row.registered_at,
     lastHeartbeatAt: row.last_heartbeat_at,
     runningJobs: row.running_jobs,
+    revokedAt: row.revoked_at,
   };
 }
 

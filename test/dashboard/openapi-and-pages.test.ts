@@ -74,6 +74,16 @@ describe("/openapi.json", () => {
     const created = enqueue.responses?.["201"]?.content?.["application/json"]?.schema;
     expect(Object.keys(created?.properties ?? {})).toEqual(expect.arrayContaining(["id", "state", "attempt"]));
 
+    // Newer view fields are optional and nullable, so clients built from an older document still accept answers.
+    type ObjectSchema = { required?: string[]; properties?: Record<string, { anyOf?: { type?: string }[]; properties?: any; items?: ObjectSchema }> };
+    const job = operation("get", "/v1/jobs/{id}").responses?.["200"]?.content?.["application/json"]?.schema as ObjectSchema;
+    expect(job.properties?.submitter?.anyOf?.map((option) => option.type)).toEqual(["string", "null"]);
+    expect(job.required).not.toContain("submitter");
+    const hosts = operation("get", "/v1/hosts").responses?.["200"]?.content?.["application/json"]?.schema as ObjectSchema;
+    const host = hosts.properties?.hosts?.items as ObjectSchema;
+    expect(host.properties?.revokedAt?.anyOf?.map((option) => option.type)).toContain("null");
+    expect(host.required).not.toContain("revokedAt");
+
     const output = operation("get", "/v1/jobs/{id}/output");
     expect(output.parameters?.map((parameter) => `${parameter.in} ${parameter.name}`)).toEqual(
       expect.arrayContaining(["path id", "query after", "query waitMs"]),

@@ -1,7 +1,7 @@
 /** `skyclaw hosts [list]`, `skyclaw hosts drain <id>` and `skyclaw hosts revoke <id>`. */
 import { defineCommand } from "citty";
 import { cliClient } from "../cli-client";
-import { hostsTable, json } from "../format";
+import { hostState, hostsTable, json } from "../format";
 import { writeOut } from "../output";
 
 const listCommand = defineCommand({
@@ -20,7 +20,7 @@ const drainCommand = defineCommand({
   args: { id: { type: "positional", required: true, description: "Host id" }, json: { type: "boolean", description: "Print JSON" } },
   async run({ args }) {
     const host = await cliClient().drainHost(args.id);
-    await writeOut(args.json ? `${json(host)}\n` : `${host.id}: ${host.state}\n`);
+    await writeOut(args.json ? `${json(host)}\n` : `${host.id}: ${hostState(host)}\n`);
     return 0;
   },
 });

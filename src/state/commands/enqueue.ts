@@ -59,6 +59,7 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
     outputBytes: 0,
     outputTruncated: false,
     ...(cmd.signature !== undefined && { signature: { publicKey: cmd.signature.publicKey, value: cmd.signature.value } }),
+    submitter: cmd.submitter ?? null,
   });
 }
 
