@@ -73,7 +73,7 @@ for (let sample = 0; sample < SPAWN_FLOOR_SAMPLES; sample++) spawnFloor.push(awa
 
 console.log(
   `skyclaw bench: ${runs} run(s) per scenario, ${phase.warmupMs} ms warm-up + ${phase.measureMs} ms measured, ` +
-    `coordinator in its own process, db on disk (synchronous=FULL)`,
+    `coordinator in its own process, db on disk (every answer waits for the fsync of its commit)`,
 );
 console.log(
   `host: ${HOST_SHAPE.warmupJobs} + ${HOST_SHAPE.jobs} jobs per run, one at a time, ${HOST_SHAPE.idleGapMs} ms apart; job clock: ${clock.description}`,
