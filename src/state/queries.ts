@@ -67,6 +67,21 @@ export function queueByRequirements(db: Database): { requires: string[]; queued:
     .map((row) => ({ requires: JSON.parse(row.requires), queued: row.queued }));
 }
 
+/**
+ * Queued jobs of every requirement set ever seen, 0 for those with none queued: a metrics series
+ * must fall to 0 when its queue empties, not vanish.
+ */
+export function queueDepthOfEveryRequirementSet(db: Database): { requires: string[]; queued: number }[] {
+  return db
+    .query<{ requires: string; queued: number }, []>(
+      `SELECT requirement_sets.requires,
+         (SELECT count(*) FROM jobs WHERE jobs.requirement_set = requirement_sets.id AND jobs.state = 'queued') AS queued
+       FROM requirement_sets ORDER BY requirement_sets.id`,
+    )
+    .all()
+    .map((row) => ({ requires: JSON.parse(row.requires), queued: row.queued }));
+}
+
 export function lastApplied(db: Database): number {
   return db.query<{ value: number }, []>("SELECT value FROM state_meta WHERE key = 'last_applied'").get()?.value ?? 0;
 }

@@ -39,7 +39,7 @@ describe("GET /metrics", () => {
     expect(sampleValue(leased, "skyclaw_jobs", { state: "leased" })).toBe(1);
     expect(sampleValue(leased, "skyclaw_jobs", { state: "queued" })).toBe(2);
     expect(sampleValue(leased, "skyclaw_queue_depth", { requires: "gpu,shell" })).toBe(2);
-    expect(sampleValue(leased, "skyclaw_queue_depth", { requires: "shell" })).toBeUndefined();
+    expect(sampleValue(leased, "skyclaw_queue_depth", { requires: "shell" })).toBe(0);
     expect(sampleValue(leased, "skyclaw_dispatch_latency_seconds_count")).toBe(1);
     expect(sampleValue(leased, "skyclaw_leases_expired_total", { outcome: "requeued" })).toBe(0);
 
@@ -71,6 +71,20 @@ describe("GET /metrics", () => {
     ]);
     expect(after.get("skyclaw_dispatch_latency_seconds")?.type).toBe("histogram");
     for (const family of families) expect(family.help).toBeString();
+  });
+
+  test("a requirement set whose queue empties reports depth 0 instead of vanishing", async () => {
+    const coordinator = startTestCoordinator(ENV);
+    const cancelled = await enqueue(coordinator, { requires: ["gpu"] });
+    await enqueue(coordinator, { requires: ["gpu"] });
+    const host = await registerHost(coordinator, { capabilities: ["gpu", "shell"] });
+    expect(sampleValue(await metrics(coordinator), "skyclaw_queue_depth", { requires: "gpu,shell" })).toBe(2);
+
+    expect((await coordinator.call("POST", `/v1/jobs/${cancelled.id}/cancel`, { body: {} })).status).toBe(200);
+    expect(await claimNow(coordinator, host.id)).toHaveLength(1);
+    const emptied = await metrics(coordinator);
+    const depth = emptied.get("skyclaw_queue_depth")!.samples;
+    expect(depth.map((sample) => [sample.labels.requires, sample.value])).toEqual([["gpu,shell", 0]]);
   });
 
   test("counts HTTP requests by route pattern and final status, refusals included", async () => {

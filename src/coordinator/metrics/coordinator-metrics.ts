@@ -15,7 +15,7 @@ import { HOST_STATES, type Job } from "../../api";
 import type { AppliedEntry, Proposer } from "../../raft/proposer";
 import type { Command, CommandResult } from "../../state/commands";
 import type { ExpiryReport } from "../../state/commands/leases";
-import { jobCountsByState, lastApplied, listHosts, queueByRequirements } from "../../state/queries";
+import { jobCountsByState, lastApplied, listHosts, queueDepthOfEveryRequirementSet } from "../../state/queries";
 import { VERSION } from "../../version";
 import { Registry, type Counter, type Histogram } from "./registry";
 
@@ -57,8 +57,8 @@ export class CoordinatorMetrics {
     );
     registry.gauge(
       "skyclaw_queue_depth",
-      'Queued jobs per requirement set; "requires" is the sorted list of required capabilities joined by commas.',
-      () => queueByRequirements(db).map(({ requires, queued }) => ({ labels: { requires: [...requires].sort().join(",") }, value: queued })),
+      'Queued jobs per requirement set (0 for a set with none queued); "requires" is the sorted list of required capabilities joined by commas.',
+      () => queueDepthOfEveryRequirementSet(db).map(({ requires, queued }) => ({ labels: { requires: [...requires].sort().join(",") }, value: queued })),
     );
     registry.gauge("skyclaw_hosts", "Registered hosts by state.", () => {
       const counts = new Map<string, number>(HOST_STATES.map((state) => [state, 0]));
