@@ -14,6 +14,8 @@ export interface BenchCluster {
   leader(timeoutMs?: number): Promise<number>;
   /** CPU seconds used by all running nodes together. */
   cpuSeconds(): number;
+  /** CPU seconds used by each node (0 for a stopped one), in the order of `urls`. */
+  cpuSecondsByNode(): number[];
   /** SIGKILL one node and wait until it is gone. */
   kill9(index: number): Promise<void>;
   stop(): Promise<void>;
@@ -66,6 +68,7 @@ export async function startBenchCluster(name: string, size = 3): Promise<BenchCl
       }
     },
     cpuSeconds: () => nodes.reduce((sum, node) => sum + (node === null ? 0 : node.cpuSeconds()), 0),
+    cpuSecondsByNode: () => nodes.map((node) => (node === null ? 0 : node.cpuSeconds())),
     async kill9(index) {
       const node = nodes[index];
       if (node === null || node === undefined) return;

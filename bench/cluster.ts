@@ -45,9 +45,13 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
   for (let run = 1; run <= options.runs; run++) {
     await withCluster("cluster-enqueue", async (cluster) => {
       const leader = await cluster.leader();
-      const result = await runEnqueueLoad(cluster.urls[leader]!, { clients: CLIENTS, ...phase, cpuSeconds: cluster.cpuSeconds });
+      const cpu = perNodeCpu(cluster);
+      const result = await runEnqueueLoad(cluster.urls[leader]!, { clients: CLIENTS, ...phase, cpuSeconds: cpu.cpuSeconds });
       samples.leader.push(sampleOf(result));
-      log(`  run ${run} cluster enqueue at the leader: ${rate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; cluster ${result.cpuMicros.toFixed(0)} µs CPU/job${refusals(result)})`);
+      log(
+        `  run ${run} cluster enqueue at the leader: ${rate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+          `cluster ${result.cpuMicros.toFixed(0)} µs CPU/job${cpu.split(leader, result.cpuMicros)}${refusals(result)})`,
+      );
     });
     await withCluster("cluster-spread", async (cluster) => {
       await cluster.leader();
@@ -64,9 +68,13 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
     });
     await withCluster("cluster-cycle", async (cluster) => {
       const leader = await cluster.leader();
-      const result = await runCycleLoad(cluster.urls[leader]!, { ...CYCLE_SHAPE, ...phase, cpuSeconds: cluster.cpuSeconds });
+      const cpu = perNodeCpu(cluster);
+      const result = await runCycleLoad(cluster.urls[leader]!, { ...CYCLE_SHAPE, ...phase, cpuSeconds: cpu.cpuSeconds });
       samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
-      log(`  run ${run} cluster cycle: ${rate(result.cyclesPerSecond)} cycles/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; cluster ${result.cpuMicros.toFixed(0)} µs CPU/cycle)`);
+      log(
+        `  run ${run} cluster cycle: ${rate(result.cyclesPerSecond)} cycles/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+          `cluster ${result.cpuMicros.toFixed(0)} µs CPU/cycle${cpu.split(leader, result.cpuMicros)})`,
+      );
     });
     await withCluster("cluster-failover", async (cluster) => {
       const failoverMs = await measureFailover(cluster);
@@ -140,6 +148,30 @@ async function withCluster(name: string, body: (cluster: BenchCluster) => Promis
 function refusals(...results: EnqueueResult[]): string {
   const failures = results.reduce((sum, result) => sum + result.failures, 0);
   return failures === 0 ? "" : `; ${failures} requests NOT answered 201`;
+}
+
+/**
+ * The cluster's CPU reader for a load run (read when the window opens and when it closes), which
+ * also keeps each node's reading, to split the CPU per operation between leader and followers.
+ */
+function perNodeCpu(cluster: BenchCluster): { cpuSeconds: () => number; split(leader: number, totalMicros: number): string } {
+  const readings: number[][] = [];
+  return {
+    cpuSeconds: () => {
+      const byNode = cluster.cpuSecondsByNode();
+      readings.push(byNode);
+      return byNode.reduce((sum, seconds) => sum + seconds, 0);
+    },
+    split(leader, totalMicros) {
+      const [start, end] = readings;
+      if (start === undefined || end === undefined) return "";
+      const used = end.map((seconds, i) => seconds - start[i]!);
+      const total = used.reduce((sum, seconds) => sum + seconds, 0);
+      const share = (i: number) => ((totalMicros * used[i]!) / total).toFixed(0);
+      const followers = used.map((_, i) => i).filter((i) => i !== leader);
+      return ` = leader ${share(leader)} + followers ${followers.map(share).join(" + ")}`;
+    },
+  };
 }
 
 function sampleOf(result: EnqueueResult): ThroughputSample {
