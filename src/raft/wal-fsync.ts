@@ -27,8 +27,9 @@ export class WalFsync implements CommitSync {
   private readonly walPath: string | null;
   private fd: number | null = null;
 
-  constructor(db: Database) {
-    const file = db.filename;
+  /** The WAL of `db`, or of the database file at `db` (used by the local log and the Raft log alike). */
+  constructor(db: Database | string) {
+    const file = typeof db === "string" ? db : db.filename;
     // An in-memory database has no file to make durable.
     this.walPath = file === "" || file === ":memory:" ? null : `${file}-wal`;
   }

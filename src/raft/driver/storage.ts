@@ -18,7 +18,7 @@ import type { Database, Statement } from "bun:sqlite";
 import { migrate, openDatabase } from "../../db";
 import { decodeMembership, encodeMembership } from "../core";
 import type { Entry, EntryType, HardState, PersistedState, Ready, Snapshot } from "../core";
-import { WalSync } from "./wal-sync";
+import { WalFsync } from "../wal-fsync";
 
 const RAFT_MIGRATIONS = [
   `CREATE TABLE raft_entries (
@@ -58,13 +58,13 @@ export class RaftStorage {
   private readonly insertChunks = new Map<number, Statement>();
   /** Term and vote as last written: a change to either must be synced. */
   private stored: { term: number; vote: string | null } = { term: 0, vote: null };
-  private readonly wal: WalSync;
+  private readonly wal: WalFsync;
 
   constructor(path: string) {
     this.db = openDatabase(path);
     migrate(this.db, "raft", RAFT_MIGRATIONS);
     this.db.exec("PRAGMA synchronous = NORMAL");
-    this.wal = new WalSync(`${path}-wal`);
+    this.wal = new WalFsync(path);
     this.truncateFrom = this.db.prepare("DELETE FROM raft_entries WHERE idx >= ?");
     this.deleteEntriesBefore = this.db.prepare("DELETE FROM raft_entries WHERE idx < ?");
     this.deleteAllEntries = this.db.prepare("DELETE FROM raft_entries");
