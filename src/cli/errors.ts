@@ -3,11 +3,13 @@
  *
  *   2  usage or configuration error (bad flag, bad number, bad SKYCLAW_* variable)
  *   1  the API refused the request, or no coordinator answered
+ *   3  `skyclaw host`: the coordinator revoked this host (see src/host/revocation.ts)
  *
  * `--wait` exit codes for a finished job are in wait-exit-code.ts.
  */
 import { ConfigError } from "../config";
 import { ApiError, UnavailableError } from "../client/http";
+import { EXIT_HOST_REVOKED, HostRevokedError } from "../host/revocation";
 
 export const EXIT_USAGE = 2;
 export const EXIT_API = 1;
@@ -27,6 +29,7 @@ export function describeFailure(error: unknown): { message: string; exitCode: nu
   if (error instanceof ConfigError) return { message: `configuration error: ${error.message}`, exitCode: EXIT_USAGE };
   // citty's own argument errors (missing positional, bad enum value) are usage errors too.
   if (error instanceof Error && error.name === "CLIError") return { message: error.message.replace(ANSI_ESCAPE, ""), exitCode: EXIT_USAGE };
+  if (error instanceof HostRevokedError) return { message: error.message, exitCode: EXIT_HOST_REVOKED };
   if (error instanceof ApiError) return { message: `${error.message} (HTTP ${error.status} ${error.body.error})`, exitCode: EXIT_API };
   if (error instanceof UnavailableError) return { message: error.message, exitCode: EXIT_API };
   return { message: error instanceof Error ? error.message : String(error), exitCode: EXIT_API };

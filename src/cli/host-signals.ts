@@ -3,15 +3,15 @@
  * (stop claiming, finish running jobs), a second SIGTERM or any SIGINT stops running jobs now.
  * The handlers are installed before the host starts, so a signal that arrives while it is
  * still registering is acted on once it is up instead of killing the process.
- * Resolves when the host has stopped.
+ * Resolves, when the host has stopped, with why it stopped.
  */
-import type { RunningHost } from "../host/daemon";
+import type { HostStopCause, RunningHost } from "../host/daemon";
 
 export async function runHostUntilStopped(
   start: () => Promise<RunningHost>,
   log: (line: string) => void,
   onStarted: (host: RunningHost) => void = () => {},
-): Promise<void> {
+): Promise<HostStopCause> {
   let host: RunningHost | undefined;
   let draining = false;
   let stoppingNow = false;
@@ -34,7 +34,7 @@ export async function runHostUntilStopped(
     onStarted(host);
     if (stoppingNow) host.shutdownNow().catch(report("shutdown"));
     else if (draining) host.drain().catch(report("drain"));
-    await host.stopped;
+    return await host.stopped;
   } finally {
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", shutdownNow);

@@ -11,18 +11,22 @@
  * Stopping: `drain` stops claiming and lets running jobs finish and report; `shutdownNow` stops
  * them (process group SIGTERM, SIGKILL after the grace period) and reports them as cancelled.
  * A drain asked for remotely (`skyclaw hosts drain`) arrives in a heartbeat response.
+ *
+ * Revocation (`skyclaw hosts revoke`, see revocation.ts) is final: the coordinator has already
+ * requeued this host's jobs, so the daemon stops them without reporting and stops as "revoked".
  */
 import { mkdirSync } from "node:fs";
-import type { Job } from "../api";
+import type { Job, RegisterHostResponse } from "../api";
 import { ApiError } from "../client/http";
 import { SkyclawClient } from "../client/skyclaw-client";
 import type { HostConfig } from "../config";
 import { VERSION } from "../version";
 import { Allowlist } from "./allowlist";
 import { detectCapabilities } from "./capabilities";
-import { loadIdentity, saveIdentity } from "./identity";
+import { identityPath, loadIdentity, saveIdentity } from "./identity";
 import type { CommandContext } from "./job-command";
 import { JobRun, type JobOutcome } from "./job-runner";
+import { HostRevokedError, isRevocation, isUnknownCredential, revokedLine } from "./revocation";
 
 export interface HostDaemonOptions {
   /** One human-readable line per event; default console.error. */
@@ -32,12 +36,17 @@ export interface HostDaemonOptions {
 export interface RunningHost {
   hostId: string;
   /** Stop claiming, let running jobs finish and report them, then resolve. (SIGTERM) */
-  drain(): Promise<void>;
+  drain(): Promise<HostStopCause>;
   /** Stop running jobs now (SIGTERM to each job's process group, SIGKILL after config.killGraceMs), report them as cancelled, then resolve. (second SIGTERM / SIGINT) */
-  shutdownNow(): Promise<void>;
-  /** Resolves when the daemon has stopped, for any reason (drain, shutdownNow, or a remote drain seen in a heartbeat response). */
-  stopped: Promise<void>;
+  shutdownNow(): Promise<HostStopCause>;
+  /**
+   * Resolves when the daemon has stopped: "revoked" when the coordinator revoked this host, else
+   * "stopped" (drain, shutdownNow, or a remote drain seen in a heartbeat response).
+   */
+  stopped: Promise<HostStopCause>;
 }
+
+export type HostStopCause = "stopped" | "revoked";
 
 export async function startHost(config: HostConfig, options: HostDaemonOptions = {}): Promise<RunningHost> {
   const daemon = new HostDaemon(config, options.log ?? ((line) => console.error(line)));
@@ -63,8 +72,9 @@ const MAX_CLAIM_BACKOFF_MS = 5_000;
 
 class HostDaemon {
   hostId = "";
-  readonly stopped: Promise<void>;
-  private resolveStopped!: () => void;
+  readonly stopped: Promise<HostStopCause>;
+  private resolveStopped!: (cause: HostStopCause) => void;
+  private revoked = false;
   private state: "running" | "draining" | "stopping" | "stopped" = "running";
   private readonly slots = new Map<string, Slot>();
   private timings = { leaseMs: 0, heartbeatMs: 0, claimWaitMs: 0 };
@@ -108,7 +118,12 @@ class HostDaemon {
 
     const stored = loadIdentity(this.config.stateDir);
     this.credential = stored?.credential;
-    await this.register(stored?.hostId);
+    try {
+      await this.register(stored?.hostId);
+    } catch (error) {
+      if (error instanceof HostRevokedError) this.log(revokedLine(error.hostId));
+      throw error;
+    }
     this.outputClient = new SkyclawClient(this.config.client, { retryBudgetMs: this.timings.leaseMs, token: () => this.credential });
     this.log(
       `skyclaw host: registered as ${this.hostId} ("${this.config.name}", capabilities ${this.capabilities.join(",") || "none"}, ${this.config.maxParallel} slot(s)) at ${this.client.http.currentUrl}`,
@@ -117,7 +132,7 @@ class HostDaemon {
     void this.claimLoop();
   }
 
-  drain(): Promise<void> {
+  drain(): Promise<HostStopCause> {
     if (this.state === "running") {
       this.state = "draining";
       this.log(`skyclaw host: draining: no new jobs; waiting for ${this.slots.size} running job(s)`);
@@ -131,7 +146,7 @@ class HostDaemon {
     return this.stopped;
   }
 
-  shutdownNow(): Promise<void> {
+  shutdownNow(): Promise<HostStopCause> {
     if (this.state === "running" || this.state === "draining") {
       this.state = "stopping";
       this.log(`skyclaw host: shutting down: stopping ${this.slots.size} running job(s)`);
@@ -148,23 +163,25 @@ class HostDaemon {
    * Registers with this host's credential when it has one (it keeps it), else with SKYCLAW_TOKEN
    * (the join token), which returns a new credential that is saved in host.json at once. A
    * credential the coordinator no longer knows (a fresh database) falls back to the join token.
+   * A revoked id throws HostRevokedError.
    */
   private async register(hostId: string | undefined): Promise<void> {
-    const body = {
-      ...(hostId !== undefined && { hostId }),
-      name: this.config.name,
-      capabilities: this.capabilities,
-      slots: this.config.maxParallel,
-      version: VERSION,
-    };
-    let response;
+    let response: RegisterHostResponse;
     try {
-      response = await this.client.register(body);
+      if (this.credential === undefined) response = await this.registerWithToken(hostId);
+      else {
+        try {
+          response = await this.client.register(this.registration(hostId));
+        } catch (error) {
+          if (!isUnknownCredential(error)) throw error;
+          this.log("skyclaw host: the coordinator does not know this host's credential; registering with SKYCLAW_TOKEN");
+          this.credential = undefined;
+          response = await this.registerWithToken(hostId);
+        }
+      }
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 401 && this.credential !== undefined)) throw error;
-      this.log("skyclaw host: the coordinator does not know this host's credential; registering with SKYCLAW_TOKEN");
-      this.credential = undefined;
-      response = await this.client.register(body);
+      if (isRevocation(error)) throw new HostRevokedError(hostId ?? this.hostId, identityPath(this.config.stateDir));
+      throw error;
     }
     this.hostId = response.host.id;
     if (response.credential !== undefined) this.credential = response.credential;
@@ -174,11 +191,28 @@ class HostDaemon {
     this.timings = { leaseMs: response.leaseMs, heartbeatMs: response.heartbeatMs, claimWaitMs: response.claimWaitMs };
   }
 
+  private registration(hostId: string | undefined) {
+    return {
+      ...(hostId !== undefined && { hostId }),
+      name: this.config.name,
+      capabilities: this.capabilities,
+      slots: this.config.maxParallel,
+      version: VERSION,
+    };
+  }
+
+  private registerWithToken(hostId: string | undefined): Promise<RegisterHostResponse> {
+    return this.client.register(this.registration(hostId));
+  }
+
   /** The coordinator forgot this host (e.g. a fresh database): register again under the same id. */
   private reRegister(): Promise<void> {
     this.registering ??= this.register(this.hostId)
       .then(() => this.log(`skyclaw host: the coordinator did not know ${this.hostId}; registered again`))
-      .catch((error) => this.log(`skyclaw host: could not register again: ${describe(error)}`))
+      .catch((error) => {
+        if (error instanceof HostRevokedError) this.revokedByCoordinator();
+        else this.log(`skyclaw host: could not register again: ${describe(error)}`);
+      })
       .finally(() => (this.registering = undefined));
     return this.registering;
   }
@@ -222,13 +256,31 @@ class HostDaemon {
         void this.drain();
       }
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
+      if (isRevocation(error)) return this.revokedByCoordinator();
+      if (this.coordinatorForgotThisHost(error)) {
         await this.reRegister();
         return;
       }
       this.failedHeartbeats++;
       if (this.failedHeartbeats === 1) this.log(`skyclaw host: heartbeat failed: ${describe(error)}`);
     }
+  }
+
+  /** 404: a fresh coordinator state without this host; a plain 401 for its credential: the same, with scoped secrets. */
+  private coordinatorForgotThisHost(error: unknown): boolean {
+    if (error instanceof ApiError && error.status === 404) return true;
+    return this.credential !== undefined && isUnknownCredential(error);
+  }
+
+  /** Stops everything at once: the coordinator already requeued the jobs, so nothing is reported. */
+  private revokedByCoordinator(): void {
+    if (this.revoked || this.state === "stopped") return;
+    this.revoked = true;
+    this.log(revokedLine(this.hostId));
+    this.state = "stopping";
+    this.stopClaiming();
+    for (const slot of this.slots.values()) if (!slot.reporting) slot.run.stop("lease_lost");
+    this.stopIfIdle();
   }
 
   private slotOf(jobId: string, attempt: number): Slot | undefined {
@@ -276,8 +328,12 @@ class HostDaemon {
           for (const job of jobs) this.launch(job, claimedAt);
         } catch (error) {
           if (this.state !== "running") break;
+          if (isRevocation(error)) {
+            this.revokedByCoordinator();
+            break;
+          }
           failures++;
-          if (error instanceof ApiError && error.status === 404) await this.reRegister();
+          if (this.coordinatorForgotThisHost(error)) await this.reRegister();
           else this.log(`skyclaw host: claim failed: ${describe(error)}`);
           await this.pause(Math.min(MAX_CLAIM_BACKOFF_MS, 100 * 2 ** Math.min(failures, 6)));
         }
@@ -325,6 +381,7 @@ class HostDaemon {
       } catch (error) {
         if (error instanceof ApiError) {
           this.log(`job ${run.jobId} (attempt ${run.attempt}): completion refused: ${error.message}`);
+          if (isRevocation(error)) this.revokedByCoordinator();
           return;
         }
         if (Date.now() >= slot.leaseDeadline) {
@@ -356,7 +413,7 @@ class HostDaemon {
     clearTimeout(this.heartbeatTimer);
     void Promise.resolve(this.heartbeatInFlight).finally(() => {
       this.log(`skyclaw host: ${this.hostId} stopped`);
-      this.resolveStopped();
+      this.resolveStopped(this.revoked ? "revoked" : "stopped");
     });
   }
 }

@@ -6,9 +6,12 @@ import type { Database } from "bun:sqlite";
 import type { Job, JobState } from "../api";
 import { JOB_COLUMNS, toJob, type JobRow } from "./rows";
 
-/** The host whose current credential hashes to `credentialHash`; null when none (unknown or revoked). */
-export function hostIdByCredentialHash(db: Database, credentialHash: string): string | null {
-  return db.query<{ id: string }, [string]>("SELECT id FROM hosts WHERE credential_hash = ? AND revoked_at IS NULL").get(credentialHash)?.id ?? null;
+/** The host whose credential hashes to `credentialHash` and whether it was revoked; null when the credential is unknown. */
+export function hostByCredentialHash(db: Database, credentialHash: string): { id: string; revoked: boolean } | null {
+  const row = db
+    .query<{ id: string; revoked: number }, [string]>("SELECT id, revoked_at IS NOT NULL AS revoked FROM hosts WHERE credential_hash = ?")
+    .get(credentialHash);
+  return row === null ? null : { id: row.id, revoked: row.revoked === 1 };
 }
 
 export function hostExists(db: Database, hostId: string): boolean {

@@ -16,7 +16,7 @@ describe("revokeHost", () => {
     h.refusedWithoutChange(revokeHost("nope"), "not_found");
   });
 
-  test("voids the credential, marks the host lost and revoked, requeues its leased jobs at once and cancels those with a pending cancel", () => {
+  test("voids the credential (keeping its hash so a refusal can name the revocation), marks the host lost and revoked, requeues its leased jobs at once and cancels those with a pending cancel", () => {
     h.ok(registerHost({ hostId: "host-a", slots: 2, credentialHash: "a".repeat(64) }));
     const first = leasedJob(h, { hostId: "host-a", jobId: "job-1" });
     leasedJob(h, { hostId: "host-a", jobId: "job-2" });
@@ -25,7 +25,7 @@ describe("revokeHost", () => {
     expect(result.requeued).toEqual(["job-1"]);
     expect(result.cancelled).toEqual(["job-2"]);
     expect(result.host.state).toBe("lost");
-    expect(h.host("host-a")).toMatchObject({ credential_hash: null, revoked_at: T0 + 1_000, state: "lost" });
+    expect(h.host("host-a")).toMatchObject({ credential_hash: "a".repeat(64), revoked_at: T0 + 1_000, state: "lost" });
     expect(h.job("job-1")).toMatchObject({ state: "queued", host_id: null, lease_expires_at: null, available_at: T0 + 1_000, attempt: first.attempt });
     expect(h.job("job-2")).toMatchObject({ state: "cancelled", host_id: null, finished_at: T0 + 1_000 });
   });

@@ -38,22 +38,27 @@ describe("host credentials", () => {
 });
 
 describe("revocation", () => {
-  test("a revoked host's calls get 401, its leased job is requeued for another host, and it cannot register again", async () => {
+  test("a revoked host's calls get 401 host_revoked naming it, its leased job is requeued for another host, and it cannot register again", async () => {
     const f = await startFixture();
     const a = f.tokens["host-own"];
     const revoked = await send(f.coordinator.url, "POST", `/v1/hosts/${f.hostA}/revoke`, ADMIN);
     expect(revoked.status).toBe(200);
     expect(revoked.body.requeued).toEqual([f.job.id]);
     expect(f.coordinator.rows("SELECT state, host_id FROM jobs WHERE id = ?", f.job.id)).toEqual([{ state: "queued", host_id: null }]);
-    expect(f.coordinator.rows("SELECT state, credential_hash FROM hosts WHERE id = ?", f.hostA)).toEqual([{ state: "lost", credential_hash: null }]);
+    expect(f.coordinator.rows("SELECT state, revoked_at IS NOT NULL AS revoked FROM hosts WHERE id = ?", f.hostA)).toEqual([{ state: "lost", revoked: 1 }]);
     for (const [path, body] of [
       [`/v1/hosts/${f.hostA}/heartbeat`, { running: [] }],
       [`/v1/hosts/${f.hostA}/claim`, { slots: 1, waitMs: 0 }],
       [`/v1/jobs/${f.job.id}/renew`, { hostId: f.hostA, attempt: 1 }],
+      ["/v1/hosts/register", { hostId: f.hostA, name: "a", capabilities: ["shell"], slots: 1, version: "t" }],
     ] as const) {
       const reply = await send(f.coordinator.url, "POST", path, a, body);
-      expect({ path, status: reply.status, error: reply.body.error }).toEqual({ path, status: 401, error: "unauthorized" });
+      expect({ path, status: reply.status, error: reply.body.error }).toEqual({ path, status: 401, error: "host_revoked" });
+      expect(reply.body.message).toContain(`host "${f.hostA}" was revoked`);
     }
+    // Any other unknown token still gets the plain answer.
+    const stranger = await send(f.coordinator.url, "POST", `/v1/hosts/${f.hostA}/heartbeat`, `skyclaw-host-${"x".repeat(43)}`, { running: [] });
+    expect({ status: stranger.status, error: stranger.body.error }).toEqual({ status: 401, error: "unauthorized" });
     const rejoin = await send(f.coordinator.url, "POST", "/v1/hosts/register", JOIN, { hostId: f.hostA, name: "a", capabilities: ["shell"], slots: 1, version: "t" });
     expect(rejoin.status).toBe(403);
     const claimed = await send(f.coordinator.url, "POST", `/v1/hosts/${f.hostB}/claim`, f.tokens["host-other"], { slots: 1, waitMs: 0 });

@@ -15,7 +15,7 @@ import { needsToken, requestToken } from "../auth";
 import { METRICS_PATH } from "../metrics/metrics-routes";
 import type { CoordinatorNode } from "../node";
 import { resolveCaller, type Caller } from "./caller";
-import { checkAccess, unauthorized } from "./route-access";
+import { checkAccess, hostRevoked, unauthorized } from "./route-access";
 
 const callers = new WeakMap<Request, Caller>();
 
@@ -39,6 +39,8 @@ export function resolveCallerHook(node: CoordinatorNode, clustered: boolean) {
     const caller = resolveCaller(node.config.auth, node.db, requestToken(request.headers));
     callers.set(request, caller);
     if (caller.role !== "none" || isOpenPath(node.config, new URL(request.url).pathname)) return;
+    // Revocation is final, so even a follower can answer it without asking the leader.
+    if (caller.revokedHostId !== undefined) throw hostRevoked(caller.revokedHostId);
     if (clustered && node.log.role() !== "leader") return;
     throw unauthorized();
   };

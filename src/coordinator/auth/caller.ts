@@ -10,7 +10,7 @@
 import type { Database } from "bun:sqlite";
 import { timingSafeEqual } from "node:crypto";
 import type { AuthConfig, SubmitKey } from "../../config";
-import { hostIdByCredentialHash } from "../../state/ownership";
+import { hostByCredentialHash } from "../../state/ownership";
 import { credentialHash, looksLikeHostCredential } from "./host-credentials";
 
 export type Caller =
@@ -19,7 +19,8 @@ export type Caller =
   | { role: "join" }
   | { role: "submit"; key: SubmitKey }
   | { role: "host"; hostId: string }
-  | { role: "none" };
+  /** `revokedHostId`: the token is the credential of a host that was revoked (the refusal says so). */
+  | { role: "none"; revokedHostId?: string };
 
 const sha256 = (value: string): Buffer => Bun.CryptoHasher.hash("sha256", value);
 
@@ -50,8 +51,8 @@ export function resolveCaller(auth: AuthConfig, db: Database, token: string | un
   if (join) return { role: "join" };
   if (submitKey !== undefined) return { role: "submit", key: submitKey };
   if (looksLikeHostCredential(token)) {
-    const hostId = hostIdByCredentialHash(db, credentialHash(token));
-    if (hostId !== null) return { role: "host", hostId };
+    const host = hostByCredentialHash(db, credentialHash(token));
+    if (host !== null) return host.revoked ? { role: "none", revokedHostId: host.id } : { role: "host", hostId: host.id };
   }
   return { role: "none" };
 }

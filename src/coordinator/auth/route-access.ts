@@ -33,6 +33,17 @@ export function unauthorized(): HttpError {
   });
 }
 
+/**
+ * A revoked host's own credential: named as such (only its holder can see this answer), so the
+ * host stops instead of retrying as if the coordinator had only forgotten it.
+ */
+export function hostRevoked(hostId: string): HttpError {
+  return new HttpError(401, {
+    error: "host_revoked",
+    message: `host "${hostId}" was revoked (skyclaw hosts revoke); its credential no longer works: register a new host without this id`,
+  });
+}
+
 function forbidden(caller: Caller, what: string): HttpError {
   return new HttpError(403, { error: "forbidden", message: `a ${caller.role} credential may not ${what}` });
 }
@@ -165,6 +176,6 @@ const unlisted: AccessRule = adminOnly("call a route that has no access rule");
 export function checkAccess(method: string, route: string, request: AccessRequest): HttpError | undefined {
   const rule = ROUTE_ACCESS[`${method} ${route}`] ?? unlisted;
   if (rule === anyone || (rule === metrics && request.config.metricsPublic)) return undefined;
-  if (request.caller.role === "none") return unauthorized();
+  if (request.caller.role === "none") return request.caller.revokedHostId === undefined ? unauthorized() : hostRevoked(request.caller.revokedHostId);
   return rule(request);
 }

@@ -13,15 +13,17 @@ export interface RevokeHostResult {
 }
 
 /**
- * revokeHost — pre: the host is registered. post: it has no credential (every call made with
- * the old one is refused as unknown), `revoked_at` is set (first revocation wins), it is `lost`
+ * revokeHost — pre: the host is registered. post: its credential no longer grants anything
+ * (every call made with it is refused as revoked; its hash is kept so the refusal can say so,
+ * instead of leaving the host to guess whether the coordinator lost its state), `revoked_at` is
+ * set (first revocation wins), it is `lost`
  * and may never register or claim again under this id; every job leased to it is `queued`
  * again at once with its attempt kept (the next claim fences the old one out), or `cancelled`
  * when a cancel was pending. Revoking twice changes nothing more.
  */
 export function revokeHost(db: Database, cmd: RevokeHostCommand): CommandResult<RevokeHostResult> {
   const touched = db
-    .query("UPDATE hosts SET credential_hash = NULL, revoked_at = coalesce(revoked_at, ?2), state = 'lost' WHERE id = ?1")
+    .query("UPDATE hosts SET revoked_at = coalesce(revoked_at, ?2), state = 'lost' WHERE id = ?1")
     .run(cmd.hostId, cmd.at);
   if (touched.changes === 0) return refusal("not_found", `no host with id "${cmd.hostId}"`, "id");
   const why = `host "${cmd.hostId}" was revoked`;
