@@ -166,6 +166,7 @@ class HostDaemon {
    * A revoked id throws HostRevokedError.
    */
   private async register(hostId: string | undefined): Promise<void> {
+    const hadCredential = this.credential !== undefined;
     let response: RegisterHostResponse;
     try {
       if (this.credential === undefined) response = await this.registerWithToken(hostId);
@@ -188,6 +189,10 @@ class HostDaemon {
     if (response.credential !== undefined || hostId !== this.hostId) {
       saveIdentity(this.config.stateDir, { hostId: this.hostId, ...(this.credential !== undefined && { credential: this.credential }) });
     }
+    if (hostId !== undefined && !hadCredential && response.credential !== undefined) {
+      const as = this.hostId === hostId ? `again as ${hostId}` : `as new host ${this.hostId} (${hostId} was not its to keep)`;
+      this.log(`skyclaw host: ${identityPath(this.config.stateDir)} held no credential: registered ${as} with SKYCLAW_TOKEN and saved the new credential there`);
+    }
     this.timings = { leaseMs: response.leaseMs, heartbeatMs: response.heartbeatMs, claimWaitMs: response.claimWaitMs };
   }
 
@@ -201,8 +206,21 @@ class HostDaemon {
     };
   }
 
-  private registerWithToken(hostId: string | undefined): Promise<RegisterHostResponse> {
-    return this.client.register(this.registration(hostId));
+  /**
+   * Registers with SKYCLAW_TOKEN, under `hostId` if the coordinator lets it. The join token may
+   * not take over an id the coordinator knows (it could be another machine's): a host without a
+   * credential for its id (a host.json from before per-host credentials, or a credential the
+   * coordinator lost while keeping the id) then registers as a new host.
+   */
+  private async registerWithToken(hostId: string | undefined): Promise<RegisterHostResponse> {
+    try {
+      return await this.client.register(this.registration(hostId));
+    } catch (error) {
+      const idRefused = error instanceof ApiError && error.status === 403 && error.body.field === "hostId";
+      if (hostId === undefined || !idRefused) throw error;
+      this.log(`skyclaw host: the coordinator will not let SKYCLAW_TOKEN re-register ${hostId} (${error.message}); registering as a new host`);
+      return await this.client.register(this.registration(undefined));
+    }
   }
 
   /** The coordinator forgot this host (e.g. a fresh database): register again under the same id. */
