@@ -17,6 +17,8 @@ export const LIMITS = {
   idempotencyKeyLength: 200,
   outputChunkBytes: 262_144,
   outputChunksPerRequest: 64,
+  /** Finished jobs one host reports in one POST /v1/hosts/:id/complete. */
+  completionsPerRequest: 64,
   pageSize: 500,
   messageLength: 65_536,
   /** Nesting of arrays and objects in a request body (an OpenClaw envelope is the deepest we take). */

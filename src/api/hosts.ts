@@ -1,7 +1,7 @@
 /** Request and response schemas of the host routes (`/v1/hosts…`). */
 import { t, type Static } from "elysia";
-import { Attempt, Capability, Id, LIMITS, strict } from "./common";
-import { Job } from "./jobs";
+import { Attempt, Capability, ErrorBody, Id, LIMITS, strict } from "./common";
+import { CompletionStatus, Job, JobResult } from "./jobs";
 
 export const HOST_STATES = ["active", "draining", "lost"] as const;
 export type HostState = (typeof HOST_STATES)[number];
@@ -81,6 +81,27 @@ export type ClaimBody = Static<typeof ClaimBody>;
 
 export const ClaimResponse = t.Object({ jobs: t.Array(Job) });
 export type ClaimResponse = Static<typeof ClaimResponse>;
+
+/**
+ * `POST /v1/hosts/:id/complete`: jobs of this host that finished, reported together (a host with
+ * many slots coalesces the completions that pile up while a report is in flight). Each is
+ * fenced by its own attempt, exactly as `POST /v1/jobs/:id/complete`, and answered on its own.
+ */
+export const HostCompletion = t.Object({ jobId: Id, attempt: Attempt, status: CompletionStatus, result: JobResult }, strict);
+export type HostCompletion = Static<typeof HostCompletion>;
+export const CompleteJobsBody = t.Object(
+  { completions: t.Array(HostCompletion, { minItems: 1, maxItems: LIMITS.completionsPerRequest }) },
+  strict,
+);
+export type CompleteJobsBody = Static<typeof CompleteJobsBody>;
+export const CompletionResult = t.Union([
+  t.Object({ jobId: t.String(), ok: t.Literal(true), job: Job }),
+  /** Refused as `POST /v1/jobs/:id/complete` would have been: `status` is that route's HTTP status. */
+  t.Object({ jobId: t.String(), ok: t.Literal(false), status: t.Integer(), error: ErrorBody }),
+]);
+export type CompletionResult = Static<typeof CompletionResult>;
+export const CompleteJobsResponse = t.Object({ results: t.Array(CompletionResult, { description: "one per completion, in order" }) });
+export type CompleteJobsResponse = Static<typeof CompleteJobsResponse>;
 
 /** `POST /v1/hosts/:id/revoke`: the host's credential is void and its jobs went back to the queue. */
 export const RevokeHostResponse = t.Object({

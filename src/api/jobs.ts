@@ -140,10 +140,13 @@ export type RenewBody = Static<typeof RenewBody>;
 export const RenewResponse = t.Object({ jobId: t.String(), attempt: t.Integer(), leaseExpiresAt: t.Integer() });
 export type RenewResponse = Static<typeof RenewResponse>;
 
+/** How an attempt ended, as its host reports it. */
+export const CompletionStatus = t.Union([t.Literal("succeeded"), t.Literal("failed"), t.Literal("cancelled")]);
+
 export const CompleteBody = t.Object(
   {
     ...Lease,
-    status: t.Union([t.Literal("succeeded"), t.Literal("failed"), t.Literal("cancelled")]),
+    status: CompletionStatus,
     result: JobResult,
   },
   strict,

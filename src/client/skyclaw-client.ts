@@ -3,6 +3,8 @@ import type {
   AppendOutputBody,
   AppendOutputResponse,
   ClaimResponse,
+  CompleteJobsResponse,
+  HostCompletion,
   ClusterState,
   CompleteBody,
   EnqueueBody,
@@ -103,5 +105,10 @@ export class SkyclawClient {
 
   complete(jobId: string, body: CompleteBody): Promise<Job> {
     return this.http.request("POST", `/v1/jobs/${id(jobId)}/complete`, { body });
+  }
+
+  /** Several finished jobs of one host in one request; each is answered (or refused) on its own. */
+  completeJobs(hostId: string, completions: HostCompletion[]): Promise<CompleteJobsResponse> {
+    return this.http.request("POST", `/v1/hosts/${id(hostId)}/complete`, { body: { completions } });
   }
 }

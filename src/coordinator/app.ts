@@ -16,6 +16,7 @@ import { HttpError, validationErrorBody } from "./http-errors";
 import { parseJsonBody } from "./json-body";
 import { metricsRoutes } from "./metrics/metrics-routes";
 import type { CoordinatorNode } from "./node";
+import { hostCompletionRoutes } from "./routes/host-completions";
 import { hostRoutes } from "./routes/hosts";
 import { jobRoutes } from "./routes/jobs";
 import { systemRoutes } from "./routes/system";
@@ -85,6 +86,7 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
     .use(metricsRoutes(node, cluster))
     .use(systemRoutes(node))
     .use(hostRoutes(node))
+    .use(hostCompletionRoutes(node))
     .use(revokeRoute(node))
     .use(jobRoutes(node))
     .use(clusterRoutes(cluster))

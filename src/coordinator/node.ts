@@ -11,7 +11,7 @@ import { openDatabase } from "../db";
 import { log } from "../log";
 import { LocalLog } from "../raft/local-log";
 import type { AppliedEntry, Proposer } from "../raft/proposer";
-import type { Command, CommandResult } from "../state/commands";
+import type { Command, CommandResult, CompletionOutcome } from "../state/commands";
 import { claimableWork, getJob, nextDeadline, oldestIdempotencyExpiry } from "../state/queries";
 import { canonicalSet } from "../state/rows";
 import { StateMachine } from "../state/state-machine";
@@ -112,6 +112,9 @@ export class CoordinatorNode {
         case "complete":
         case "cancel":
           this.jobChanged(result.value as Job);
+          break;
+        case "completeMany":
+          for (const outcome of (result.value as { results: CompletionOutcome<Job>[] }).results) if (outcome.ok) this.jobChanged(outcome.job);
           break;
         case "claim":
           workMayRemain = true;

@@ -90,6 +90,16 @@ export interface CompleteCommand extends Base {
   result: JobResult;
 }
 
+/** Several completions of one host, applied in order, each on its own (one refused leaves the others). */
+export interface CompleteManyCommand extends Base {
+  type: "completeMany";
+  hostId: string;
+  completions: Omit<CompleteCommand, "type" | "hostId" | "at" | "idempotency">[];
+}
+
+/** What completeMany answers for each completion: the finished job, or that completion's refusal. */
+export type CompletionOutcome<J = unknown> = { jobId: string; ok: true; job: J } | { jobId: string; ok: false; error: CommandError };
+
 export interface CancelCommand extends Base {
   type: "cancel";
   jobId: string;
@@ -125,6 +135,7 @@ export type Command =
   | RenewLeaseCommand
   | AppendOutputCommand
   | CompleteCommand
+  | CompleteManyCommand
   | CancelCommand
   | ExpireLeasesCommand
   | ExtendLeasesCommand

@@ -14,7 +14,7 @@ import { migrate } from "../db";
 import { refusal, type Command, type CommandResult } from "./commands";
 import { claim } from "./commands/claim";
 import { enqueue } from "./commands/enqueue";
-import { cancel, complete } from "./commands/finish";
+import { cancel, complete, completeMany } from "./commands/finish";
 import { drainHost, heartbeat, registerHost } from "./commands/hosts";
 import { expireLeases, renewLease } from "./commands/leases";
 import { extendLeases } from "./commands/extend-leases";
@@ -105,6 +105,8 @@ function dispatch(db: Database, command: Command): CommandResult {
       return appendOutput(db, command);
     case "complete":
       return complete(db, command);
+    case "completeMany":
+      return completeMany(db, command);
     case "cancel":
       return cancel(db, command);
     case "expireLeases":

@@ -46,6 +46,15 @@ const CASES: Case[] = [
   },
   { route: "POST /v1/hosts/:id/heartbeat", request: (f) => ({ path: `/v1/hosts/${f.hostA}/heartbeat`, body: { running: [] } }), expect: hostSelf, others: 403 },
   { route: "POST /v1/hosts/:id/claim", request: (f) => ({ path: `/v1/hosts/${f.hostA}/claim`, body: { slots: 1, waitMs: 0 } }), expect: hostSelf, others: 403 },
+  {
+    route: "POST /v1/hosts/:id/complete",
+    request: (f) => ({
+      path: `/v1/hosts/${f.hostA}/complete`,
+      body: { completions: [{ jobId: f.job.id, attempt: f.job.attempt, status: "succeeded", result: { exitCode: 0, signal: null, durationMs: 1 } }] },
+    }),
+    expect: hostSelf,
+    others: 403,
+  },
   { route: "POST /v1/hosts/:id/drain", request: (f) => ({ path: `/v1/hosts/${f.hostA}/drain` }), expect: hostSelf, others: 403 },
   { route: "POST /v1/hosts/:id/revoke", request: (f) => ({ path: `/v1/hosts/${f.hostA}/revoke` }), expect: { admin: "ok" }, others: 403 },
   { route: "GET /v1/hosts", request: () => ({ path: "/v1/hosts" }), expect: { admin: "ok" }, others: 403 },

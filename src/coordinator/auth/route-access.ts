@@ -152,6 +152,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, AccessRule>> = {
   "POST /v1/hosts/register": register,
   "POST /v1/hosts/:id/heartbeat": hostSelf("heartbeat"),
   "POST /v1/hosts/:id/claim": hostSelf("claim jobs"),
+  "POST /v1/hosts/:id/complete": hostSelf("complete jobs"),
   "POST /v1/hosts/:id/drain": hostSelf("drain a host"),
   "POST /v1/hosts/:id/revoke": adminOnly("revoke hosts"),
   "GET /v1/hosts": adminOnly("list hosts"),

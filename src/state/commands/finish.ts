@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { Job } from "../../api";
-import type { CancelCommand, CompleteCommand } from "../commands";
+import type { CancelCommand, CompleteCommand, CompleteManyCommand, CompletionOutcome } from "../commands";
 import { refusal, success, type CommandResult } from "../commands";
 import { getJob } from "../queries";
 import { leaseCheckOf } from "./leases";
@@ -35,6 +35,25 @@ export function complete(db: Database, cmd: CompleteCommand): CommandResult<Job>
   ).run(cmd.jobId, cmd.status, cmd.at, result, error);
   // The row just written, built from the row read above instead of read back (as toJob would read it).
   return success({ ...finished, state: cmd.status, finishedAt: cmd.at });
+}
+
+/**
+ * completeMany — each completion is `complete` with this host: its pre and post hold for it
+ * alone. A refused one changes nothing (its savepoint is rolled back) and the others still apply,
+ * in order; the command itself always succeeds with one outcome per completion.
+ */
+export function completeMany(db: Database, cmd: CompleteManyCommand): CommandResult<{ results: CompletionOutcome<Job>[] }> {
+  const results = cmd.completions.map((completion): CompletionOutcome<Job> => {
+    db.query("SAVEPOINT completion").run();
+    try {
+      const outcome = complete(db, { ...completion, type: "complete", hostId: cmd.hostId, at: cmd.at });
+      if (!outcome.ok) db.query("ROLLBACK TO completion").run();
+      return outcome.ok ? { jobId: completion.jobId, ok: true, job: outcome.value } : { jobId: completion.jobId, ok: false, error: outcome.error };
+    } finally {
+      db.query("RELEASE completion").run();
+    }
+  });
+  return success({ results });
 }
 
 function describeFailure(cmd: CompleteCommand): string {

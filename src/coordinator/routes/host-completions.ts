@@ -1,0 +1,42 @@
+/**
+ * `POST /v1/hosts/:id/complete`: a host reports several finished jobs in one request, as a
+ * Nomad client batches its allocation updates. They become one `completeMany` command (one log
+ * entry, one idempotency record), in which each completion is fenced by its own attempt and
+ * applied or refused on its own, exactly as `POST /v1/jobs/:id/complete` would.
+ */
+import { Elysia } from "elysia";
+import { CompleteJobsBody, IdParams, type CompleteJobsResponse, type Job } from "../../api";
+import type { CompletionOutcome } from "../../state/commands";
+import { HttpError } from "../http-errors";
+import { idempotencyStamper } from "../idempotency";
+import type { CoordinatorNode } from "../node";
+
+export function hostCompletionRoutes(node: CoordinatorNode) {
+  const stamp = idempotencyStamper(node.config.idempotencyTtlMs);
+  return new Elysia().post(
+    "/v1/hosts/:id/complete",
+    async ({ params, body, headers, path }): Promise<CompleteJobsResponse> => {
+      const idempotency = stamp(headers, "POST", path, body);
+      const { results } = await node.submit<{ results: CompletionOutcome<Job>[] }>({
+        type: "completeMany",
+        hostId: params.id,
+        completions: body.completions,
+        ...(idempotency && { idempotency }),
+      });
+      return {
+        results: results.map((outcome, index) => {
+          if (outcome.ok) return outcome;
+          // The refusal the single-job route would have answered, with the field named within this body.
+          const refusal = HttpError.fromCommand(outcome.error);
+          const field = refusal.body.field === undefined ? undefined : `completions.${index}.${refusal.body.field === "id" ? "jobId" : refusal.body.field}`;
+          return { jobId: outcome.jobId, ok: false, status: refusal.status, error: { ...refusal.body, ...(field !== undefined && { field }) } };
+        }),
+      };
+    },
+    {
+      params: IdParams,
+      body: CompleteJobsBody,
+      detail: { summary: "Complete several leased jobs of this host at once, each fenced by its attempt", tags: ["host leases"] },
+    },
+  );
+}
