@@ -1,7 +1,7 @@
 /** Request and response schemas of the host routes (`/v1/hosts…`). */
 import { t, type Static } from "elysia";
 import { Attempt, Capability, ErrorBody, Id, LIMITS, strict } from "./common";
-import { CompletionStatus, Job, JobResult } from "./jobs";
+import { CompletionStatus, Job, JobResult, JobState } from "./jobs";
 
 export const HOST_STATES = ["active", "draining", "lost"] as const;
 export type HostState = (typeof HOST_STATES)[number];
@@ -95,7 +95,8 @@ export const CompleteJobsBody = t.Object(
 );
 export type CompleteJobsBody = Static<typeof CompleteJobsBody>;
 export const CompletionResult = t.Union([
-  t.Object({ jobId: t.String(), ok: t.Literal(true), job: Job }),
+  /** `state`: where the job went (succeeded, failed, cancelled; queued when a failure is retried). */
+  t.Object({ jobId: t.String(), ok: t.Literal(true), state: JobState }),
   /** Refused as `POST /v1/jobs/:id/complete` would have been: `status` is that route's HTTP status. */
   t.Object({ jobId: t.String(), ok: t.Literal(false), status: t.Integer(), error: ErrorBody }),
 ]);

@@ -114,7 +114,13 @@ export class CoordinatorNode {
           this.jobChanged(result.value as Job);
           break;
         case "completeMany":
-          for (const outcome of (result.value as { results: CompletionOutcome<Job>[] }).results) if (outcome.ok) this.jobChanged(outcome.job);
+          for (const outcome of (result.value as { results: CompletionOutcome[] }).results) {
+            if (!outcome.ok) continue;
+            this.waiters.jobChanged(outcome.jobId);
+            // A failure that is retried: its backoff needs the job's requirements and availableAt.
+            const requeued = outcome.state === "queued" ? getJob(this.db, outcome.jobId) : null;
+            if (requeued !== null) this.jobChanged(requeued);
+          }
           break;
         case "claim":
           workMayRemain = true;

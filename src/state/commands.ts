@@ -5,7 +5,7 @@
  * proposer before the command enters the log, so every replica that applies it computes the
  * same result. Commands are plain JSON; the log stores them as text.
  */
-import type { JobResult, JobSignature, JobSpec, LeaseRef, OutputStream } from "../api";
+import type { JobResult, JobSignature, JobSpec, JobState, LeaseRef, OutputStream } from "../api";
 
 /** Present on commands that came from a request with `x-idempotency-key`. */
 export interface IdempotencyStamp {
@@ -97,8 +97,8 @@ export interface CompleteManyCommand extends Base {
   completions: Omit<CompleteCommand, "type" | "hostId" | "at" | "idempotency">[];
 }
 
-/** What completeMany answers for each completion: the finished job, or that completion's refusal. */
-export type CompletionOutcome<J = unknown> = { jobId: string; ok: true; job: J } | { jobId: string; ok: false; error: CommandError };
+/** What completeMany answers for each completion: the job's new state, or that completion's refusal. */
+export type CompletionOutcome = { jobId: string; ok: true; state: JobState } | { jobId: string; ok: false; error: CommandError };
 
 export interface CancelCommand extends Base {
   type: "cancel";

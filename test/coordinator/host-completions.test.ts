@@ -22,7 +22,7 @@ const completion = (job: Job, extra: Record<string, unknown> = {}) => ({ jobId: 
 const logEntries = (coordinator: TestCoordinator) => coordinator.rows<{ n: number }>("SELECT count(*) AS n FROM raft_log")[0]!.n;
 
 describe("POST /v1/hosts/:id/complete", () => {
-  test("completes every job in one log entry and answers each with its finished job, in order", async () => {
+  test("completes every job in one log entry and answers each with its new state, in order", async () => {
     const coordinator = startTestCoordinator();
     const { host, jobs } = await hostWithJobs(coordinator, 3);
     const entriesBefore = logEntries(coordinator);
@@ -31,7 +31,7 @@ describe("POST /v1/hosts/:id/complete", () => {
     });
 
     expect(reply.status).toBe(200);
-    expect(reply.body.results.map((r) => [r.jobId, r.ok, r.ok && r.job.state])).toEqual([
+    expect(reply.body.results.map((r) => [r.jobId, r.ok, r.ok && r.state])).toEqual([
       [jobs[0]!.id, true, "succeeded"],
       [jobs[1]!.id, true, "failed"],
       [jobs[2]!.id, true, "succeeded"],
@@ -55,7 +55,7 @@ describe("POST /v1/hosts/:id/complete", () => {
     expect(reply.status).toBe(200);
     const [stale, fine, unknown] = reply.body.results;
     expect(stale).toMatchObject({ jobId: jobs[0]!.id, ok: false, status: 409, error: { error: "stale_attempt" } });
-    expect(fine).toMatchObject({ jobId: jobs[1]!.id, ok: true, job: { state: "succeeded" } });
+    expect(fine).toEqual({ jobId: jobs[1]!.id, ok: true, state: "succeeded" });
     expect(unknown).toMatchObject({ jobId: "no-such-job", ok: false, status: 404, error: { error: "not_found", field: "completions.2.jobId" } });
     expect(coordinator.rows("SELECT state, attempt, host_id FROM jobs WHERE id = ?", jobs[0]!.id)).toEqual([
       { state: "leased", attempt: 1, host_id: host.id },

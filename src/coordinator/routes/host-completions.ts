@@ -5,7 +5,7 @@
  * applied or refused on its own, exactly as `POST /v1/jobs/:id/complete` would.
  */
 import { Elysia } from "elysia";
-import { CompleteJobsBody, IdParams, type CompleteJobsResponse, type Job } from "../../api";
+import { CompleteJobsBody, IdParams, type CompleteJobsResponse } from "../../api";
 import type { CompletionOutcome } from "../../state/commands";
 import { HttpError } from "../http-errors";
 import { idempotencyStamper } from "../idempotency";
@@ -17,7 +17,7 @@ export function hostCompletionRoutes(node: CoordinatorNode) {
     "/v1/hosts/:id/complete",
     async ({ params, body, headers, path }): Promise<CompleteJobsResponse> => {
       const idempotency = stamp(headers, "POST", path, body);
-      const { results } = await node.submit<{ results: CompletionOutcome<Job>[] }>({
+      const { results } = await node.submit<{ results: CompletionOutcome[] }>({
         type: "completeMany",
         hostId: params.id,
         completions: body.completions,

@@ -40,15 +40,16 @@ export function complete(db: Database, cmd: CompleteCommand): CommandResult<Job>
 /**
  * completeMany — each completion is `complete` with this host: its pre and post hold for it
  * alone. A refused one changes nothing (its savepoint is rolled back) and the others still apply,
- * in order; the command itself always succeeds with one outcome per completion.
+ * in order; the command itself always succeeds with one outcome per completion: the job's new
+ * state (not its whole view: a host needs no more, and the idempotency record stays small).
  */
-export function completeMany(db: Database, cmd: CompleteManyCommand): CommandResult<{ results: CompletionOutcome<Job>[] }> {
-  const results = cmd.completions.map((completion): CompletionOutcome<Job> => {
+export function completeMany(db: Database, cmd: CompleteManyCommand): CommandResult<{ results: CompletionOutcome[] }> {
+  const results = cmd.completions.map((completion): CompletionOutcome => {
     db.query("SAVEPOINT completion").run();
     try {
       const outcome = complete(db, { ...completion, type: "complete", hostId: cmd.hostId, at: cmd.at });
       if (!outcome.ok) db.query("ROLLBACK TO completion").run();
-      return outcome.ok ? { jobId: completion.jobId, ok: true, job: outcome.value } : { jobId: completion.jobId, ok: false, error: outcome.error };
+      return outcome.ok ? { jobId: completion.jobId, ok: true, state: outcome.value.state } : { jobId: completion.jobId, ok: false, error: outcome.error };
     } finally {
       db.query("RELEASE completion").run();
     }
