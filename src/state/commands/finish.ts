@@ -6,6 +6,24 @@ import { getJob } from "../queries";
 import { leaseCheckOf } from "./leases";
 import { retryDelayMs } from "./retry";
 
+/** What ending an attempt needs to know of its job. */
+interface AttemptRow {
+  state: string;
+  hostId: string | null;
+  attempt: number;
+  retryOnFailure: boolean;
+  maxAttempts: number;
+  cancelRequestedAt: number | null;
+  backoffMs: number;
+}
+
+interface AttemptEnd {
+  state: "queued" | CompleteCommand["status"];
+  /** When a retried job may run again (queued only). */
+  availableAt?: number;
+  lastError: string | null;
+}
+
 /**
  * complete — pre: the lease (jobId, hostId, attempt) is current. post: the lease is gone and
  * the result recorded. `succeeded` and `cancelled` are final. `failed` is final unless the job
@@ -14,47 +32,54 @@ import { retryDelayMs } from "./retry";
  */
 export function complete(db: Database, cmd: CompleteCommand): CommandResult<Job> {
   const job = getJob(db, cmd.jobId);
+  const ended = endAttempt(db, cmd, job);
+  if (!ended.ok || job === null) return ended as CommandResult<Job>;
+  const { state, availableAt, lastError } = ended.value;
+  // The row just written, built from the row read above instead of read back (as toJob would read it).
+  const finished: Job = { ...job, state, hostId: null, leaseExpiresAt: null, updatedAt: cmd.at, result: JSON.parse(JSON.stringify(cmd.result)), lastError };
+  return success(state === "queued" ? { ...finished, availableAt: availableAt! } : { ...finished, finishedAt: cmd.at });
+}
+
+/**
+ * completeMany — each completion is `complete` with this host: its pre and post hold for it
+ * alone. A refused one changes nothing and the others still apply, in order; the command itself
+ * always succeeds with one outcome per completion: the job's new state (not its whole view: a
+ * host needs no more, and the idempotency record stays small).
+ */
+export function completeMany(db: Database, cmd: CompleteManyCommand): CommandResult<{ results: CompletionOutcome[] }> {
+  const read = db.query<Omit<AttemptRow, "retryOnFailure"> & { retryOnFailure: number }, [string]>(
+    `SELECT state, host_id AS hostId, attempt, retry_on_failure AS retryOnFailure, max_attempts AS maxAttempts,
+       cancel_requested_at AS cancelRequestedAt, backoff_ms AS backoffMs FROM jobs WHERE id = ?`,
+  );
+  const results = cmd.completions.map((completion): CompletionOutcome => {
+    const row = read.get(completion.jobId);
+    // endAttempt checks before it writes, so a refusal has written nothing.
+    const ended = endAttempt(db, { ...completion, type: "complete", hostId: cmd.hostId, at: cmd.at }, row && { ...row, retryOnFailure: row.retryOnFailure === 1 });
+    return ended.ok ? { jobId: completion.jobId, ok: true, state: ended.value.state } : { jobId: completion.jobId, ok: false, error: ended.error };
+  });
+  return success({ results });
+}
+
+/** Checks the lease, then ends the attempt in the jobs table: its new state, or the refusal (nothing written). */
+function endAttempt(db: Database, cmd: CompleteCommand, job: AttemptRow | null): CommandResult<AttemptEnd> {
   const check = leaseCheckOf(job, cmd.jobId, cmd.hostId, cmd.attempt);
-  if (!check.ok || job === null) return check as CommandResult<Job>;
+  if (!check.ok || job === null) return check as CommandResult<AttemptEnd>;
   const result = JSON.stringify(cmd.result);
-  const retry =
-    cmd.status === "failed" && job.retryOnFailure && job.attempt < job.maxAttempts && job.cancelRequestedAt === null;
-  const error = cmd.status === "succeeded" ? null : describeFailure(cmd);
-  const finished = { ...job, hostId: null, leaseExpiresAt: null, updatedAt: cmd.at, result: JSON.parse(result), lastError: error };
+  const retry = cmd.status === "failed" && job.retryOnFailure && job.attempt < job.maxAttempts && job.cancelRequestedAt === null;
+  const lastError = cmd.status === "succeeded" ? null : describeFailure(cmd);
   if (retry) {
     const availableAt = cmd.at + retryDelayMs(job.backoffMs, job.attempt);
     db.query(
       `UPDATE jobs SET state = 'queued', host_id = NULL, lease_expires_at = NULL, available_at = ?2, updated_at = ?3,
          result = ?4, last_error = ?5 WHERE id = ?1`,
-    ).run(cmd.jobId, availableAt, cmd.at, result, error);
-    return success({ ...finished, state: "queued", availableAt });
+    ).run(cmd.jobId, availableAt, cmd.at, result, lastError);
+    return success({ state: "queued", availableAt, lastError });
   }
   db.query(
     `UPDATE jobs SET state = ?2, host_id = NULL, lease_expires_at = NULL, finished_at = ?3, updated_at = ?3,
        result = ?4, last_error = ?5 WHERE id = ?1`,
-  ).run(cmd.jobId, cmd.status, cmd.at, result, error);
-  // The row just written, built from the row read above instead of read back (as toJob would read it).
-  return success({ ...finished, state: cmd.status, finishedAt: cmd.at });
-}
-
-/**
- * completeMany — each completion is `complete` with this host: its pre and post hold for it
- * alone. A refused one changes nothing (its savepoint is rolled back) and the others still apply,
- * in order; the command itself always succeeds with one outcome per completion: the job's new
- * state (not its whole view: a host needs no more, and the idempotency record stays small).
- */
-export function completeMany(db: Database, cmd: CompleteManyCommand): CommandResult<{ results: CompletionOutcome[] }> {
-  const results = cmd.completions.map((completion): CompletionOutcome => {
-    db.query("SAVEPOINT completion").run();
-    try {
-      const outcome = complete(db, { ...completion, type: "complete", hostId: cmd.hostId, at: cmd.at });
-      if (!outcome.ok) db.query("ROLLBACK TO completion").run();
-      return outcome.ok ? { jobId: completion.jobId, ok: true, state: outcome.value.state } : { jobId: completion.jobId, ok: false, error: outcome.error };
-    } finally {
-      db.query("RELEASE completion").run();
-    }
-  });
-  return success({ results });
+  ).run(cmd.jobId, cmd.status, cmd.at, result, lastError);
+  return success({ state: cmd.status, lastError });
 }
 
 function describeFailure(cmd: CompleteCommand): string {
