@@ -1,7 +1,8 @@
 /**
  * The host daemon: registers this machine with the coordinators, heartbeats (which renews the
  * leases of the jobs it runs), long-polls for jobs while it has free slots, runs each in its
- * own slot (see job-runner.ts) and reports how it ended.
+ * own slot (see job-runner.ts) and reports how it ended (batched with the other jobs that
+ * finish meanwhile, see completion-reporter.ts).
  *
  * Leases: the host keeps its own view of each lease, renewed from the time a successful
  * heartbeat was *sent*, and shortened so that a job is dead before the coordinator's lease
@@ -23,6 +24,7 @@ import type { HostConfig } from "../config";
 import { VERSION } from "../version";
 import { Allowlist } from "./allowlist";
 import { detectCapabilities } from "./capabilities";
+import { CompletionReporter } from "./completion-reporter";
 import { identityPath, loadIdentity, saveIdentity } from "./identity";
 import type { CommandContext } from "./job-command";
 import { JobRun, type JobOutcome } from "./job-runner";
@@ -86,6 +88,8 @@ class HostDaemon {
   private readonly quickClient: SkyclawClient;
   /** Output: retried for about a lease, then the batch is dropped. */
   private outputClient!: SkyclawClient;
+  /** Completions, many per request (see completion-reporter.ts). */
+  private readonly completions: CompletionReporter;
   private readonly claimAbort = new AbortController();
   private claimLoopDone = false;
   private wakeClaimLoop: (() => void) | undefined;
@@ -105,6 +109,11 @@ class HostDaemon {
     const token = () => this.credential;
     this.client = new SkyclawClient(config.client, { onFailover, token });
     this.quickClient = new SkyclawClient(config.client, { retryBudgetMs: 0, token });
+    this.completions = new CompletionReporter({
+      send: (completions) => this.client.completeJobs(this.hostId, completions),
+      onRevoked: () => this.revokedByCoordinator(),
+      log: this.log,
+    });
   }
 
   async start(): Promise<void> {
@@ -389,25 +398,13 @@ class HostDaemon {
     this.stopIfIdle();
   }
 
-  /** Sends the completion, retrying while this host still holds the lease (heartbeats keep renewing it). */
-  private async report(slot: Slot, outcome: JobOutcome): Promise<void> {
+  /**
+   * Hands the completion to the reporter, which batches it with others that finish meanwhile and
+   * retries it while this host still holds the lease (heartbeats keep renewing it).
+   */
+  private report(slot: Slot, outcome: JobOutcome): Promise<void> {
     const { run } = slot;
-    for (;;) {
-      try {
-        await this.client.complete(run.jobId, { hostId: this.hostId, attempt: run.attempt, ...outcome });
-        return;
-      } catch (error) {
-        if (error instanceof ApiError) {
-          this.log(`job ${run.jobId} (attempt ${run.attempt}): completion refused: ${error.message}`);
-          if (isRevocation(error)) this.revokedByCoordinator();
-          return;
-        }
-        if (Date.now() >= slot.leaseDeadline) {
-          this.log(`job ${run.jobId} (attempt ${run.attempt}): could not report before its lease ran out: ${describe(error)}`);
-          return;
-        }
-      }
-    }
+    return this.completions.report({ jobId: run.jobId, attempt: run.attempt, ...outcome }, () => slot.leaseDeadline);
   }
 
   // --- stopping -----------------------------------------------------------------------------

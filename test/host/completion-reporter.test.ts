@@ -1,0 +1,167 @@
+/** The completion reporter with a scripted coordinator: when it sends, what it batches, how each job ends. */
+import { describe, expect, test } from "bun:test";
+import type { CompleteJobsResponse, CompletionResult, HostCompletion } from "../../src/api";
+import { ApiError } from "../../src/client/http";
+import { CompletionReporter } from "../../src/host/completion-reporter";
+
+interface Call {
+  completions: HostCompletion[];
+  answer(results: CompletionResult[]): void;
+  fail(error: unknown): void;
+}
+
+/** A reporter whose every request waits until the test answers or fails it. */
+function scripted() {
+  const calls: Call[] = [];
+  const lines: string[] = [];
+  let revocations = 0;
+  const reporter = new CompletionReporter({
+    send: (completions) =>
+      new Promise<CompleteJobsResponse>((resolve, reject) => {
+        calls.push({ completions, answer: (results) => resolve({ results }), fail: reject });
+      }),
+    onRevoked: () => revocations++,
+    log: (line) => lines.push(line),
+  });
+  return { reporter, calls, lines, revocations: () => revocations };
+}
+
+function completion(jobId: string, attempt = 1): HostCompletion {
+  return { jobId, attempt, status: "succeeded", result: { exitCode: 0, signal: null, durationMs: 5 } };
+}
+
+const accepted = (jobId: string): CompletionResult => ({ jobId, ok: true, state: "succeeded" });
+const later = () => Date.now() + 60_000;
+const past = () => Date.now() - 1;
+
+/** Lets the reporter's promise callbacks run. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Tracks whether a report's promise has resolved. */
+function watch(promise: Promise<void>): { done: boolean } {
+  const state = { done: false };
+  void promise.then(() => (state.done = true));
+  return state;
+}
+
+describe("completion reporter", () => {
+  test("a completion on an idle reporter is sent at once, alone", async () => {
+    const { reporter, calls } = scripted();
+    const report = watch(reporter.report(completion("a"), later));
+    expect(calls.map((call) => call.completions)).toEqual([[completion("a")]]);
+    await settle();
+    expect(report.done).toBe(false);
+    calls[0]!.answer([accepted("a")]);
+    await settle();
+    expect(report.done).toBe(true);
+  });
+
+  test("completions that finish while a request is in flight go together in the next one, when it returns", async () => {
+    const { reporter, calls } = scripted();
+    const first = watch(reporter.report(completion("a"), later));
+    const second = watch(reporter.report(completion("b"), later));
+    const third = watch(reporter.report(completion("c"), later));
+    await settle();
+    expect(calls).toHaveLength(1);
+    calls[0]!.answer([accepted("a")]);
+    await settle();
+    expect(first.done).toBe(true);
+    expect(calls.map((call) => call.completions.map((c) => c.jobId))).toEqual([["a"], ["b", "c"]]);
+    expect(second.done || third.done).toBe(false);
+    calls[1]!.answer([accepted("b"), accepted("c")]);
+    await settle();
+    expect(second.done && third.done).toBe(true);
+  });
+
+  test("a request carries at most 64 completions; the rest follow in the next", async () => {
+    const { reporter, calls } = scripted();
+    void reporter.report(completion("first"), later);
+    const ids = Array.from({ length: 70 }, (_, index) => `job${index}`);
+    for (const id of ids) void reporter.report(completion(id), later);
+    calls[0]!.answer([accepted("first")]);
+    await settle();
+    expect(calls[1]!.completions.map((c) => c.jobId)).toEqual(ids.slice(0, 64));
+    calls[1]!.answer(ids.slice(0, 64).map(accepted));
+    await settle();
+    expect(calls[2]!.completions.map((c) => c.jobId)).toEqual(ids.slice(64));
+  });
+
+  test("a refused completion is logged and done on its own; the others in its batch are accepted", async () => {
+    const { reporter, calls, lines, revocations } = scripted();
+    void reporter.report(completion("first"), later);
+    const ok = watch(reporter.report(completion("a"), later));
+    const stale = watch(reporter.report(completion("b"), later));
+    calls[0]!.answer([accepted("first")]);
+    await settle();
+    calls[1]!.answer([
+      accepted("a"),
+      {
+        jobId: "b",
+        ok: false,
+        status: 409,
+        error: { error: "stale_attempt", field: "completions.1.attempt", message: 'host "h1" does not hold attempt 1 of job "b" (job is queued, attempt 2)' },
+      },
+    ]);
+    await settle();
+    expect(ok.done && stale.done).toBe(true);
+    expect(lines).toEqual(['job b (attempt 1): completion refused: attempt: host "h1" does not hold attempt 1 of job "b" (job is queued, attempt 2)']);
+    expect(revocations()).toBe(0);
+    expect(calls).toHaveLength(2);
+  });
+
+  test("a refusal of one completion that means revocation revokes the host", async () => {
+    const { reporter, calls, revocations } = scripted();
+    const report = watch(reporter.report(completion("a"), later));
+    calls[0]!.answer([{ jobId: "a", ok: false, status: 409, error: { error: "host_not_active", message: "host h1 is revoked" } }]);
+    await settle();
+    expect(report.done).toBe(true);
+    expect(revocations()).toBe(1);
+  });
+
+  test("a refusal of the whole request is logged for each job in it; revocation revokes the host", async () => {
+    const { reporter, calls, lines, revocations } = scripted();
+    void reporter.report(completion("first"), later);
+    const a = watch(reporter.report(completion("a"), later));
+    const b = watch(reporter.report(completion("b", 2), later));
+    calls[0]!.fail(new ApiError(400, { error: "validation", field: "completions.0.result", message: "completions.0.result: bad" }, "u"));
+    await settle();
+    expect(lines).toEqual(["job first (attempt 1): completion refused: completions.0.result: bad"]);
+    expect(revocations()).toBe(0);
+    calls[1]!.fail(new ApiError(401, { error: "host_revoked", message: "host h1 was revoked" }, "u"));
+    await settle();
+    expect(a.done && b.done).toBe(true);
+    expect(lines.slice(1)).toEqual([
+      "job a (attempt 1): completion refused: host h1 was revoked",
+      "job b (attempt 2): completion refused: host h1 was revoked",
+    ]);
+    expect(revocations()).toBeGreaterThanOrEqual(1);
+    expect(calls).toHaveLength(2);
+  });
+
+  test("after a failed request, a completion is sent again while its lease lasts and dropped once it has run out", async () => {
+    const { reporter, calls, lines } = scripted();
+    let deadlineOfA = Date.now() + 60_000;
+    const a = watch(reporter.report(completion("a"), () => deadlineOfA));
+    const expired = watch(reporter.report(completion("b"), past));
+    const fresh = watch(reporter.report(completion("c"), later));
+    calls[0]!.fail(new Error("no coordinator answered"));
+    await settle();
+    // The failed one goes again first, with what queued meanwhile.
+    expect(calls[1]!.completions.map((c) => c.jobId)).toEqual(["a", "b", "c"]);
+    calls[1]!.fail(new Error("no coordinator answered"));
+    await settle();
+    expect(expired.done).toBe(true);
+    expect(lines).toEqual(["job b (attempt 1): could not report before its lease ran out: no coordinator answered"]);
+    expect(calls[2]!.completions.map((c) => c.jobId)).toEqual(["a", "c"]);
+    deadlineOfA = Date.now() - 1;
+    calls[2]!.fail(new Error("timed out"));
+    await settle();
+    expect(a.done).toBe(true);
+    expect(lines[1]).toBe("job a (attempt 1): could not report before its lease ran out: timed out");
+    expect(calls[3]!.completions.map((c) => c.jobId)).toEqual(["c"]);
+    calls[3]!.answer([accepted("c")]);
+    await settle();
+    expect(fresh.done).toBe(true);
+    expect(lines).toHaveLength(2);
+  });
+});
