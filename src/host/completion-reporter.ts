@@ -11,7 +11,7 @@
  * (no connection, timeout, 5xx), sent again in a later batch while this host's view of the
  * lease lasts, and dropped with a log line once it has run out.
  */
-import { LIMITS, type CompleteJobsResponse, type CompletionResult, type HostCompletion } from "../api";
+import { LIMITS, type CompleteBody, type CompleteJobsResponse, type CompletionResult, type HostCompletion, type Job } from "../api";
 import { ApiError } from "../client/http";
 import { isRevocation } from "./revocation";
 
@@ -102,6 +102,45 @@ export class CompletionReporter {
     if (isRevocation(error)) this.deps.onRevoked();
     pending.settle();
   }
+}
+
+/** The two ways of reporting completions a coordinator may offer. */
+export interface CompletionClient {
+  completeJobs(hostId: string, completions: HostCompletion[]): Promise<CompleteJobsResponse>;
+  complete(jobId: string, body: CompleteBody): Promise<Job>;
+}
+
+/**
+ * The reporter's `send`: the batch route, or, from a coordinator older than it (which answers
+ * 404 "no route"), one POST /v1/jobs/:id/complete per completion, from then on. Hosts may then
+ * be upgraded before their coordinators.
+ */
+export function completionSender(client: CompletionClient, hostId: () => string): (completions: HostCompletion[]) => Promise<CompleteJobsResponse> {
+  let batchRoute = true;
+  const singly = async (completions: HostCompletion[]): Promise<CompleteJobsResponse> => ({
+    results: await Promise.all(
+      completions.map(({ jobId, attempt, status, result }) =>
+        client.complete(jobId, { hostId: hostId(), attempt, status, result }).then(
+          (job): CompletionResult => ({ jobId, ok: true, state: job.state }),
+          (error: unknown): CompletionResult => {
+            if (error instanceof ApiError) return { jobId, ok: false, status: error.status, error: error.body };
+            throw error;
+          },
+        ),
+      ),
+    ),
+  });
+  return async (completions) => {
+    if (!batchRoute) return singly(completions);
+    try {
+      return await client.completeJobs(hostId(), completions);
+    } catch (error) {
+      // Only a missing route answers 404 here: the batch route refuses unknown jobs item by item.
+      if (!(error instanceof ApiError && error.status === 404 && error.body.error === "not_found" && error.body.field === undefined)) throw error;
+      batchRoute = false;
+      return singly(completions);
+    }
+  };
 }
 
 function describe(error: unknown): string {

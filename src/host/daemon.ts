@@ -24,7 +24,7 @@ import type { HostConfig } from "../config";
 import { VERSION } from "../version";
 import { Allowlist } from "./allowlist";
 import { detectCapabilities } from "./capabilities";
-import { CompletionReporter } from "./completion-reporter";
+import { CompletionReporter, completionSender } from "./completion-reporter";
 import { identityPath, loadIdentity, saveIdentity } from "./identity";
 import type { CommandContext } from "./job-command";
 import { JobRun, type JobOutcome } from "./job-runner";
@@ -110,7 +110,7 @@ class HostDaemon {
     this.client = new SkyclawClient(config.client, { onFailover, token });
     this.quickClient = new SkyclawClient(config.client, { retryBudgetMs: 0, token });
     this.completions = new CompletionReporter({
-      send: (completions) => this.client.completeJobs(this.hostId, completions),
+      send: completionSender(this.client, () => this.hostId),
       onRevoked: () => this.revokedByCoordinator(),
       log: this.log,
     });

@@ -1,8 +1,8 @@
 /** The completion reporter with a scripted coordinator: when it sends, what it batches, how each job ends. */
 import { describe, expect, test } from "bun:test";
-import type { CompleteJobsResponse, CompletionResult, HostCompletion } from "../../src/api";
+import type { CompleteJobsResponse, CompletionResult, HostCompletion, Job } from "../../src/api";
 import { ApiError } from "../../src/client/http";
-import { CompletionReporter } from "../../src/host/completion-reporter";
+import { CompletionReporter, completionSender } from "../../src/host/completion-reporter";
 
 interface Call {
   completions: HostCompletion[];
@@ -163,5 +163,67 @@ describe("completion reporter", () => {
     await settle();
     expect(fresh.done).toBe(true);
     expect(lines).toHaveLength(2);
+  });
+});
+
+describe("completionSender", () => {
+  const noRoute = () => new ApiError(404, { error: "not_found", message: "no route POST /v1/hosts/h1/complete" }, "/v1/hosts/h1/complete");
+
+  test("uses the batch route while the coordinator has it", async () => {
+    const batches: HostCompletion[][] = [];
+    const send = completionSender(
+      {
+        completeJobs: async (_hostId, completions) => (batches.push(completions), { results: completions.map((c) => accepted(c.jobId)) }),
+        complete: async () => {
+          throw new Error("the per-job route must not be used");
+        },
+      },
+      () => "h1",
+    );
+    expect(await send([completion("a"), completion("b")])).toEqual({ results: [accepted("a"), accepted("b")] });
+    expect(batches.map((batch) => batch.map((c) => c.jobId))).toEqual([["a", "b"]]);
+  });
+
+  test("an older coordinator without the batch route gets one POST /v1/jobs/:id/complete per job, from then on", async () => {
+    let batchCalls = 0;
+    const single: string[] = [];
+    const send = completionSender(
+      {
+        completeJobs: async () => {
+          batchCalls++;
+          throw noRoute();
+        },
+        complete: async (jobId, body) => {
+          single.push(`${jobId}@${body.hostId}#${body.attempt}`);
+          if (jobId === "stale") throw new ApiError(409, { error: "stale_attempt", field: "attempt", message: "not yours" }, "/v1/jobs/stale/complete");
+          return { state: "succeeded" } as Job;
+        },
+      },
+      () => "h1",
+    );
+    expect(await send([completion("a"), completion("stale", 2)])).toEqual({
+      results: [accepted("a"), { jobId: "stale", ok: false, status: 409, error: { error: "stale_attempt", field: "attempt", message: "not yours" } }],
+    });
+    expect(await send([completion("c")])).toEqual({ results: [accepted("c")] });
+    expect(batchCalls).toBe(1);
+    expect(single).toEqual(["a@h1#1", "stale@h1#2", "c@h1#1"]);
+  });
+
+  test("a transient failure of the batch route is the caller's to retry, not a reason to give it up", async () => {
+    let batchCalls = 0;
+    const send = completionSender(
+      {
+        completeJobs: async (_hostId, completions) => {
+          if (++batchCalls === 1) throw new Error("connection reset");
+          return { results: completions.map((c) => accepted(c.jobId)) };
+        },
+        complete: async () => {
+          throw new Error("the per-job route must not be used");
+        },
+      },
+      () => "h1",
+    );
+    await expect(send([completion("a")])).rejects.toThrow("connection reset");
+    expect(await send([completion("a")])).toEqual({ results: [accepted("a")] });
   });
 });
