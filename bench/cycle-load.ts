@@ -3,7 +3,9 @@
  *
  * Simulated hosts behave like the host daemon minus the process: they register, keep one
  * long-poll claim in flight asking for all their free slots, "run" each job by completing it
- * as succeeded at once, and heartbeat on the coordinator's schedule. Enqueuers keep the queue
+ * as succeeded at once, report completions as the daemon does (POST /v1/hosts/:id/complete,
+ * sent at once when no report is in flight, else coalesced into the next one), and heartbeat
+ * on the coordinator's schedule. Enqueuers keep the queue
  * fed but bounded (at most `backlog` jobs waiting), so the queue does not grow for ever and
  * every enqueue counted is also claimed and completed. Every write carries its own
  * idempotency key. A cycle counts when its completion is acknowledged inside the window.
@@ -33,6 +35,7 @@ export interface CycleResult {
 const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"] });
 const CLAIM_WAIT_MS = 1_000;
 const RESULT = { exitCode: 0, signal: null, durationMs: 0 };
+const MAX_COMPLETIONS_PER_REPORT = 64;
 
 interface LeasedJob {
   id: string;
@@ -101,13 +104,34 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
       const leases = [...running.values()].map((job) => ({ jobId: job.id, attempt: job.attempt }));
       void post(`/v1/hosts/${hostId}/heartbeat`, { running: leases }).catch(() => {});
     }, registered.heartbeatMs);
-    const complete = async (job: LeasedJob) => {
-      await post(`/v1/jobs/${job.id}/complete`, { hostId, attempt: job.attempt, status: "succeeded", result: RESULT });
-      running.delete(job.id);
-      backlog.release();
-      const startedAt = enqueuedAt.get(job.id);
-      enqueuedAt.delete(job.id);
-      if (startedAt !== undefined) counter.done(startedAt);
+    // Completions waiting for the report in flight, and that report (the daemon's reporter in small).
+    let queued: LeasedJob[] = [];
+    let reporting: Promise<void> | null = null;
+    const report = (): Promise<void> => {
+      const batch = queued.splice(0, MAX_COMPLETIONS_PER_REPORT);
+      const completions = batch.map((job) => ({ jobId: job.id, attempt: job.attempt, status: "succeeded", result: RESULT }));
+      return post<{ results: { ok: boolean }[] }>(`/v1/hosts/${hostId}/complete`, { completions }).then(({ results }) => {
+        const refused = results.filter((result) => !result.ok).length;
+        if (refused > 0) throw new Error(`${refused} completions refused`);
+        for (const job of batch) {
+          running.delete(job.id);
+          backlog.release();
+          const startedAt = enqueuedAt.get(job.id);
+          enqueuedAt.delete(job.id);
+          if (startedAt !== undefined) counter.done(startedAt);
+        }
+      });
+    };
+    const complete = (job: LeasedJob): Promise<void> => {
+      queued.push(job);
+      reporting ??= (async () => {
+        try {
+          while (queued.length > 0) await report();
+        } finally {
+          reporting = null;
+        }
+      })();
+      return reporting;
     };
     const inFlight = new Set<Promise<void>>();
     let completionFailure: unknown;
