@@ -1,6 +1,8 @@
 /**
  * Enqueue throughput: `clients` concurrent HTTP clients, each POSTing /v1/jobs in a loop with
- * its own `x-idempotency-key` per request, made the way the Skyclaw client makes them. Only 201s inside the window count.
+ * its own `x-idempotency-key` per request, made the way the Skyclaw client makes them (or,
+ * with `idempotencyKeys: false`, without one, as a plain `curl -X POST` does). Only 201s inside
+ * the window count.
  */
 import { newIdempotencyKey } from "../src/client/http";
 import { percentile, WindowCounter, type Phase } from "./measure";
@@ -16,14 +18,15 @@ export interface EnqueueResult {
 
 const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"] });
 
-export async function runEnqueueLoad(url: string, options: { clients: number } & Phase): Promise<EnqueueResult> {
+export async function runEnqueueLoad(url: string, options: { clients: number; idempotencyKeys?: boolean } & Phase): Promise<EnqueueResult> {
+  const withKeys = options.idempotencyKeys ?? true;
   const counter = new WindowCounter(options);
   const client = async () => {
     while (counter.running) {
       const startedAt = performance.now();
       const response = await fetch(`${url}/v1/jobs`, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-idempotency-key": newIdempotencyKey() },
+        headers: withKeys ? { "content-type": "application/json", "x-idempotency-key": newIdempotencyKey() } : { "content-type": "application/json" },
         body: JOB_BODY,
       });
       await response.arrayBuffer();

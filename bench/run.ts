@@ -2,7 +2,9 @@
  * `bun run bench [--quick] [--runs N]`: the control-plane benchmarks of one coordinator, and
  * the host benchmarks of a real `skyclaw host` process.
  *
- *   enqueue   jobs/s acknowledged with a durable commit, 64 concurrent clients (target 10,000)
+ *   enqueue   jobs/s acknowledged with a durable commit, 64 concurrent clients (target 10,000),
+ *             each request with its own idempotency key as the Skyclaw client sends; and, to show
+ *             what keys cost, the same without keys (a plain `curl -X POST`)
  *   cycle     enqueue → claim → complete per second with simulated hosts (target 5,000)
  *   dispatch  enqueue → job process started, one job at a time on an idle host (p50 ≤ 5 ms, p99 ≤ 25 ms)
  *   host RSS  VmRSS of the host daemon registered and idle, from source and compiled (≤ 60 MB)
@@ -52,7 +54,7 @@ interface Sample {
   cpuMicros: number;
 }
 
-const samples: { enqueue: Sample[]; cycle: Sample[] } = { enqueue: [], cycle: [] };
+const samples: { enqueue: Sample[]; enqueueNoKeys: Sample[]; cycle: Sample[] } = { enqueue: [], enqueueNoKeys: [], cycle: [] };
 const hostSamples: { source: HostScenarioResult[]; binary: HostScenarioResult[] } = { source: [], binary: [] };
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -88,6 +90,20 @@ try {
         samples.enqueue.push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
         console.log(
           `  run ${run} enqueue: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+            `coordinator ${result.cpuMicros.toFixed(0)} µs CPU/job)`,
+        );
+      } finally {
+        await coordinator.stop();
+      }
+    }
+    {
+      const coordinator = await startBenchCoordinator("enqueue-no-keys");
+      try {
+        const result = await runEnqueueLoad(coordinator.url, { clients: ENQUEUE_CLIENTS, idempotencyKeys: false, ...phase, cpuSeconds: coordinator.cpuSeconds });
+        if (result.failures > 0) throw new Error(`enqueue (no keys) run ${run}: ${result.failures} requests were not answered 201`);
+        samples.enqueueNoKeys.push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
+        console.log(
+          `  run ${run} enqueue without idempotency keys: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
             `coordinator ${result.cpuMicros.toFixed(0)} µs CPU/job)`,
         );
       } finally {
@@ -144,6 +160,16 @@ const rows: BenchRow[] = [
     p50Ms: samples.enqueue.map((sample) => sample.p50Ms),
     p99Ms: samples.enqueue.map((sample) => sample.p99Ms),
     cpuMicros: samples.enqueue.map((sample) => sample.cpuMicros),
+    target: TARGETS.enqueue,
+    better: "higher",
+    format: formatRate,
+  },
+  {
+    name: `enqueue, ${ENQUEUE_CLIENTS} clients, no idempotency keys (jobs/s)`,
+    values: samples.enqueueNoKeys.map((sample) => sample.perSecond),
+    p50Ms: samples.enqueueNoKeys.map((sample) => sample.p50Ms),
+    p99Ms: samples.enqueueNoKeys.map((sample) => sample.p99Ms),
+    cpuMicros: samples.enqueueNoKeys.map((sample) => sample.cpuMicros),
     target: TARGETS.enqueue,
     better: "higher",
     format: formatRate,
