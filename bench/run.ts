@@ -82,28 +82,17 @@ console.log(
 );
 try {
   for (let run = 1; run <= runs; run++) {
-    {
-      const coordinator = await startBenchCoordinator("enqueue");
+    for (const [key, idempotencyKeys, label] of [
+      ["enqueue", true, "enqueue"],
+      ["enqueueNoKeys", false, "enqueue without idempotency keys"],
+    ] as const) {
+      const coordinator = await startBenchCoordinator(key);
       try {
-        const result = await runEnqueueLoad(coordinator.url, { clients: ENQUEUE_CLIENTS, ...phase, cpuSeconds: coordinator.cpuSeconds });
-        if (result.failures > 0) throw new Error(`enqueue run ${run}: ${result.failures} requests were not answered 201`);
-        samples.enqueue.push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
+        const result = await runEnqueueLoad(coordinator.url, { clients: ENQUEUE_CLIENTS, idempotencyKeys, ...phase, cpuSeconds: coordinator.cpuSeconds });
+        if (result.failures > 0) throw new Error(`${label} run ${run}: ${result.failures} requests were not answered 201`);
+        samples[key].push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
         console.log(
-          `  run ${run} enqueue: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
-            `coordinator ${result.cpuMicros.toFixed(0)} µs CPU/job)`,
-        );
-      } finally {
-        await coordinator.stop();
-      }
-    }
-    {
-      const coordinator = await startBenchCoordinator("enqueue-no-keys");
-      try {
-        const result = await runEnqueueLoad(coordinator.url, { clients: ENQUEUE_CLIENTS, idempotencyKeys: false, ...phase, cpuSeconds: coordinator.cpuSeconds });
-        if (result.failures > 0) throw new Error(`enqueue (no keys) run ${run}: ${result.failures} requests were not answered 201`);
-        samples.enqueueNoKeys.push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
-        console.log(
-          `  run ${run} enqueue without idempotency keys: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+          `  run ${run} ${label}: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
             `coordinator ${result.cpuMicros.toFixed(0)} µs CPU/job)`,
         );
       } finally {
@@ -154,36 +143,9 @@ try {
 }
 
 const rows: BenchRow[] = [
-  {
-    name: `enqueue, ${ENQUEUE_CLIENTS} clients (jobs/s)`,
-    values: samples.enqueue.map((sample) => sample.perSecond),
-    p50Ms: samples.enqueue.map((sample) => sample.p50Ms),
-    p99Ms: samples.enqueue.map((sample) => sample.p99Ms),
-    cpuMicros: samples.enqueue.map((sample) => sample.cpuMicros),
-    target: TARGETS.enqueue,
-    better: "higher",
-    format: formatRate,
-  },
-  {
-    name: `enqueue, ${ENQUEUE_CLIENTS} clients, no idempotency keys (jobs/s)`,
-    values: samples.enqueueNoKeys.map((sample) => sample.perSecond),
-    p50Ms: samples.enqueueNoKeys.map((sample) => sample.p50Ms),
-    p99Ms: samples.enqueueNoKeys.map((sample) => sample.p99Ms),
-    cpuMicros: samples.enqueueNoKeys.map((sample) => sample.cpuMicros),
-    target: TARGETS.enqueue,
-    better: "higher",
-    format: formatRate,
-  },
-  {
-    name: `cycle, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`,
-    values: samples.cycle.map((sample) => sample.perSecond),
-    p50Ms: samples.cycle.map((sample) => sample.p50Ms),
-    p99Ms: samples.cycle.map((sample) => sample.p99Ms),
-    cpuMicros: samples.cycle.map((sample) => sample.cpuMicros),
-    target: TARGETS.cycle,
-    better: "higher",
-    format: formatRate,
-  },
+  rateRow(`enqueue, ${ENQUEUE_CLIENTS} clients (jobs/s)`, samples.enqueue, TARGETS.enqueue),
+  rateRow(`enqueue, ${ENQUEUE_CLIENTS} clients, no idempotency keys (jobs/s)`, samples.enqueueNoKeys, TARGETS.enqueue),
+  rateRow(`cycle, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`, samples.cycle, TARGETS.cycle),
   {
     name: "dispatch p50, idle host (ms)",
     values: hostSamples.source.map((sample) => sample.dispatch.p50Ms),
@@ -248,6 +210,19 @@ console.log(
     `\nload average at the end: ${load.toFixed(2)} on ${availableParallelism()} cores` +
     (load > availableParallelism() ? " — other processes competed for the CPU; rates are lower than on an idle machine" : ""),
 );
+
+function rateRow(name: string, of: Sample[], target: number): BenchRow {
+  return {
+    name,
+    values: of.map((sample) => sample.perSecond),
+    p50Ms: of.map((sample) => sample.p50Ms),
+    p99Ms: of.map((sample) => sample.p99Ms),
+    cpuMicros: of.map((sample) => sample.cpuMicros),
+    target,
+    better: "higher",
+    format: formatRate,
+  };
+}
 
 function formatRate(value: number): string {
   return Math.round(value).toLocaleString("en-US");
