@@ -22,6 +22,9 @@ const LOG_MIGRATIONS = [
    ) STRICT;`,
 ];
 
+/** Most entries written by one INSERT (SQLite allows 32,766 parameters; 2 per entry). */
+const APPEND_CHUNK = 64;
+
 /** Applied entries kept for inspection before they are compacted away. */
 const RETAINED_ENTRIES = 10_000;
 
@@ -48,7 +51,8 @@ export class LocalLog<C, R> implements Proposer<C, R> {
   private syncing: AwaitingSync<C, R>[] | null = null;
   /** Set when an fsync failed: what was committed may not be on disk, so nothing more is accepted. */
   private storageFailure: Error | null = null;
-  private readonly append: Statement;
+  /** INSERTs of n entries at once, by n (at most APPEND_CHUNK). */
+  private readonly appendStatements = new Map<number, Statement>();
   /** Built once: db.transaction() makes four wrapper functions each time it is called. */
   private readonly appendAndApply: (batch: Pending<C, R>[]) => AppliedEntry<C, R>[];
 
@@ -61,16 +65,14 @@ export class LocalLog<C, R> implements Proposer<C, R> {
     this.wal = wal ?? new WalFsync(db);
     // Durability comes from the fsync after each commit (see above), not from COMMIT itself.
     if (this.wal.onDisk) db.exec("PRAGMA synchronous = NORMAL");
-    this.append = db.prepare("INSERT INTO raft_log (idx, term, data) VALUES (?, 1, ?)");
-    this.appendAndApply = db.transaction((batch: Pending<C, R>[]) =>
-      batch.map(({ command }) => {
-        const index = this.lastIndex + 1;
-        this.append.run(index, JSON.stringify(command));
-        const result = this.applier.apply(index, command);
-        this.lastIndex = index;
-        return { index, command, result };
-      }),
-    );
+    this.appendAndApply = db.transaction((batch: Pending<C, R>[]) => {
+      const first = this.lastIndex + 1;
+      const commands = batch.map((pending) => pending.command);
+      this.appendEntries(first, commands);
+      const results = this.applier.applyRun?.(first, commands) ?? commands.map((command, i) => this.applier.apply(first + i, command));
+      this.lastIndex = first + commands.length - 1;
+      return commands.map((command, i) => ({ index: first + i, command, result: results[i]! }));
+    });
     this.replayUnapplied();
     this.lastIndex = Math.max(this.applier.lastApplied(), this.storedLastIndex());
   }
@@ -195,6 +197,19 @@ export class LocalLog<C, R> implements Proposer<C, R> {
     for (const item of covered) {
       if ("barrier" in item) item.barrier();
       else for (const entry of item.batch) entry.reject(this.storageFailure);
+    }
+  }
+
+  /** Writes entries first, first + 1, … to raft_log, up to APPEND_CHUNK rows per statement. */
+  private appendEntries(first: number, commands: readonly C[]): void {
+    for (let offset = 0; offset < commands.length; offset += APPEND_CHUNK) {
+      const chunk = commands.slice(offset, offset + APPEND_CHUNK);
+      let insert = this.appendStatements.get(chunk.length);
+      if (insert === undefined) {
+        insert = this.db.prepare(`INSERT INTO raft_log (idx, term, data) VALUES ${Array(chunk.length).fill("(?, 1, ?)").join(", ")}`);
+        this.appendStatements.set(chunk.length, insert);
+      }
+      insert.run(...chunk.flatMap((command, i) => [first + offset + i, JSON.stringify(command)]));
     }
   }
 

@@ -31,6 +31,7 @@ export class StateMachine {
   private readonly rollback: Statement;
   /** Advances last_applied only from index - 1, so the order check and the update are one statement. */
   private readonly advanceLastApplied: Statement;
+  private readonly advanceRun: Statement;
 
   constructor(readonly db: Database) {
     migrate(db, "state", STATE_MIGRATIONS);
@@ -38,6 +39,7 @@ export class StateMachine {
     this.release = db.prepare("RELEASE command");
     this.rollback = db.prepare("ROLLBACK TO command");
     this.advanceLastApplied = db.prepare("UPDATE state_meta SET value = ?1 WHERE key = 'last_applied' AND value = ?1 - 1");
+    this.advanceRun = db.prepare("UPDATE state_meta SET value = ?2 WHERE key = 'last_applied' AND value = ?1 - 1");
   }
 
   lastApplied(): number {
@@ -53,6 +55,18 @@ export class StateMachine {
       throw new Error(`state machine: entry ${index} applied out of order (last applied ${this.lastApplied()})`);
     }
     return this.applyIdempotent(command);
+  }
+
+  /**
+   * Applies the consecutive entries `firstIndex`, `firstIndex + 1`, … in order, as `apply` would
+   * one by one, but records last_applied once for the run (the log applies a batch at a time).
+   */
+  applyRun(firstIndex: number, commands: readonly Command[]): CommandResult[] {
+    const lastIndex = firstIndex + commands.length - 1;
+    if (this.advanceRun.run(firstIndex, lastIndex).changes !== 1) {
+      throw new Error(`state machine: entries ${firstIndex}..${lastIndex} applied out of order (last applied ${this.lastApplied()})`);
+    }
+    return commands.map((command) => this.applyIdempotent(command));
   }
 
   /** Records log entry `index` as applied when it carries no command (a Raft no-op or membership change). */

@@ -308,6 +308,24 @@ describe("replay at start-up", () => {
 });
 
 describe("ordering", () => {
+  test("a run of entries is applied only right after last_applied, and records the run's last index", () => {
+    const db = openDatabase(":memory:");
+    const machine = new StateMachine(db);
+    try {
+      const run = (first: number, ids: string[]) => db.transaction(() => machine.applyRun(first, ids.map((jobId) => enqueue({ jobId }))))();
+      expect(() => run(2, ["a", "b"])).toThrow("out of order");
+      expect(run(1, ["a", "b"]).map((result) => result.ok)).toEqual([true, true]);
+      expect(machine.lastApplied()).toBe(2);
+      const before = dumpTables(db);
+      expect(() => run(2, ["c"])).toThrow("out of order");
+      expect(dumpTables(db)).toEqual(before);
+      expect(run(3, ["c"]).map((result) => result.ok)).toEqual([true]);
+      expect(machine.lastApplied()).toBe(3);
+    } finally {
+      db.close();
+    }
+  });
+
   test("the state machine refuses to apply an entry out of order, and changes nothing", () => {
     const db = openDatabase(":memory:");
     const machine = new StateMachine(db);
