@@ -2,7 +2,8 @@
  * The dashboard end to end in headless Chromium (Debian's `chromium`, driven by playwright-core):
  * a real coordinator with a token and a real host in this process, the page asking for the token,
  * a job enqueued from the page's form and one through the API, both showing up in the jobs list,
- * the job page following the output live, and API data shown as text, never as HTML.
+ * the job page following the output live, who submitted a job, a revoked host shown as revoked,
+ * and API data shown as text, never as HTML.
  *
  * Set SKYCLAW_DASHBOARD_SCREENSHOTS=/tmp/some-dir to keep a picture of each view.
  */
@@ -10,10 +11,13 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Job } from "../../src/api";
 import { hostConfig, shellJob, startTestCoordinator, startTestHost, stopAll, tempDir, waitForEnd, type TestCoordinator } from "../host/harness";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "dashboard-test-token";
+const SUBMIT_KEY = "dashboard-submit-key";
+const SUBMITTER = "dashboard-bot";
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -36,7 +40,7 @@ const foreignRequests: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  coordinator = startTestCoordinator({ SKYCLAW_TOKEN: TOKEN });
+  coordinator = startTestCoordinator({ SKYCLAW_TOKEN: TOKEN, SKYCLAW_PUBLIC_API_KEYS: `${SUBMIT_KEY}:${SUBMITTER}::shell` });
   await startTestHost(hostConfig(coordinator.url, { SKYCLAW_TOKEN: TOKEN, SKYCLAW_HOST_NAME: "browser-test-host", SKYCLAW_CAPABILITIES: "shell,linux" }));
   context = await chromium.launchPersistentContext(join(tempDir("skyclaw-chromium-"), "profile"), {
     executablePath: CHROMIUM,
@@ -119,6 +123,49 @@ test("a job enqueued through the API appears in the jobs list without a reload, 
   await page.waitForURL(/state=queued/);
   await page.getByText("No queued jobs.").waitFor();
   expect(await page.locator(`tr[data-job-id="${job.id}"]`).count()).toBe(0);
+});
+
+test("a job enqueued with a submit key shows its label as submitter on its page and in the list; an admin's job shows none", async () => {
+  const response = await fetch(`${coordinator.url}/v1/jobs`, {
+    method: "POST",
+    headers: { "x-skyclaw-token": SUBMIT_KEY, "content-type": "application/json" },
+    body: JSON.stringify(shellJob("echo from a submit key")),
+  });
+  expect(response.status).toBe(201);
+  const byKey = (await response.json()) as Job;
+  const byAdmin = await coordinator.client.enqueue(shellJob("echo from the admin"));
+  expect(byAdmin.submitter).toBeNull();
+
+  await page.goto(`${coordinator.url}/ui#/jobs/${byKey.id}`);
+  await page.locator("dd .badge", { hasText: "succeeded" }).waitFor();
+  const labels = await page.locator("dl.fields dt").allTextContents();
+  expect(labels).toContain("submitter");
+  expect(await page.locator("dl.fields dd").nth(labels.indexOf("submitter")).textContent()).toBe(SUBMITTER);
+
+  await page.goto(`${coordinator.url}/ui#/jobs`);
+  await page.locator(`tr[data-job-id="${byAdmin.id}"]`).waitFor();
+  const submitterColumn = (await page.locator("#jobs-list th").allTextContents()).indexOf("submitter");
+  expect(submitterColumn).toBeGreaterThan(0);
+  const submitterOf = (jobId: string) => page.locator(`tr[data-job-id="${jobId}"] td`).nth(submitterColumn).textContent();
+  expect(await submitterOf(byKey.id)).toBe(SUBMITTER);
+  expect(await submitterOf(byAdmin.id)).toBe("—");
+  await keepPicture("jobs-submitter");
+});
+
+test("a revoked host shows as revoked, with when, instead of lost; the running host stays active", async () => {
+  const { host } = await coordinator.client.register({ name: "revoked-test-host", capabilities: ["shell"], slots: 1, version: "test" });
+  const { host: revoked } = await coordinator.client.revokeHost(host.id);
+  expect(revoked.state).toBe("lost");
+  expect(revoked.revokedAt).toEqual(expect.any(Number));
+
+  await page.goto(`${coordinator.url}/ui#/hosts`);
+  const row = page.locator("tr", { hasText: "revoked-test-host" });
+  await row.waitFor();
+  expect(await row.locator(".badge").textContent()).toBe("revoked");
+  expect(await row.getByText("lost").count()).toBe(0);
+  expect(await row.locator(`span[title="${new Date(revoked.revokedAt as number).toISOString()}"]`).textContent()).toMatch(/^\d+s ago$/);
+  expect(await page.locator("tr", { hasText: "browser-test-host" }).locator(".badge").textContent()).toBe("active");
+  await keepPicture("hosts-revoked");
 });
 
 test("API data is shown as text: markup in a job's command is not parsed", async () => {

@@ -82,6 +82,8 @@ function ago(ms) {
 }
 
 const at = (ms) => (ms === null || ms === undefined ? "—" : h("span", { title: new Date(ms).toISOString() }, ago(ms)));
+/** A revoked host is `lost` in the state; the dashboard says why, and when (as `skyclaw hosts list` does). */
+const hostState = (host) => (host.revokedAt === null || host.revokedAt === undefined ? badge(host.state) : [badge("revoked"), " ", at(host.revokedAt)]);
 
 /** The command as a shell would need it typed: arguments with spaces or quotes are quoted. */
 function commandLine(spec) {
@@ -200,7 +202,7 @@ function hostsRoute() {
             {},
             h("td", {}, host.name),
             h("td", { class: "mono" }, host.id),
-            h("td", {}, badge(host.state)),
+            h("td", {}, hostState(host)),
             h("td", {}, chips(host.capabilities)),
             h("td", {}, `${host.runningJobs} / ${host.slots}`),
             h("td", {}, at(host.lastHeartbeatAt)),
@@ -249,7 +251,7 @@ function jobsRoute(params) {
     if (current.stopped) return;
     listArea.replaceChildren(
       table(
-        ["id", "state", "kind", "command", "requires", "host", "attempt", "created"],
+        ["id", "state", "kind", "command", "requires", "host", "submitter", "attempt", "created"],
         page.jobs.map((job) =>
           h(
             "tr",
@@ -260,6 +262,7 @@ function jobsRoute(params) {
             h("td", { class: "mono" }, commandLine(job.spec)),
             h("td", {}, chips(job.requires)),
             h("td", { class: "mono" }, job.hostId || "—"),
+            h("td", {}, job.submitter || "—"),
             h("td", {}, `${job.attempt} / ${job.maxAttempts}`),
             h("td", {}, at(job.createdAt)),
           ),
@@ -322,6 +325,8 @@ function jobFields(job) {
     ["command", h("span", { class: "mono" }, commandLine(job.spec))],
     ["requires", chips(job.requires)],
     ["host", h("span", { class: "mono" }, job.hostId || "—")],
+    // null: enqueued with the admin token or without auth; only a submit key leaves its label.
+    ["submitter", job.submitter || "—"],
     ["attempt", `${job.attempt} of ${job.maxAttempts}`],
     ["priority", job.priority],
     ["created", at(job.createdAt)],
