@@ -3,7 +3,7 @@
  *
  *   2  usage or configuration error (bad flag, bad number, bad SKYCLAW_* variable)
  *   1  the API refused the request, or no coordinator answered
- *   3  `skyclaw host`: the coordinator revoked this host (see src/host/revocation.ts)
+ *   3  `skyclaw host` / `skyclaw dev`: the coordinator revoked this host (see src/host/revocation.ts)
  *
  * `--wait` exit codes for a finished job are in wait-exit-code.ts.
  */
