@@ -5,7 +5,7 @@
  * last_applied" is a single transaction. Each component owns its numbered migrations and
  * records how far it got in `schema_migrations`; migrations are append-only.
  */
-import { Database } from "bun:sqlite";
+import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 
@@ -40,4 +40,36 @@ export function migrate(db: Database, component: string, migrations: readonly st
       db.query("INSERT INTO schema_migrations (component, version) VALUES (?, ?)").run(component, version);
     })();
   });
+}
+
+/**
+ * INSERT of many rows per statement (up to `chunkRows`, far below SQLite's 32,766 parameters),
+ * each statement prepared once per row count: one statement per chunk instead of one per row.
+ */
+export class MultiRowInsert {
+  private readonly statements = new Map<number, Statement>();
+
+  /** `into`: "INSERT INTO t (a, b, c)"; `row`: the placeholders of one row, "(?, 1, ?)". */
+  constructor(
+    private readonly db: Database,
+    private readonly into: string,
+    private readonly row: string,
+    private readonly chunkRows = 64,
+  ) {}
+
+  run(rows: readonly (readonly SQLQueryBindings[])[]): void {
+    for (let start = 0; start < rows.length; start += this.chunkRows) {
+      const chunk = rows.slice(start, start + this.chunkRows);
+      this.statement(chunk.length).run(...chunk.flat());
+    }
+  }
+
+  private statement(rows: number): Statement {
+    let statement = this.statements.get(rows);
+    if (statement === undefined) {
+      statement = this.db.prepare(`${this.into} VALUES ${Array(rows).fill(this.row).join(", ")}`);
+      this.statements.set(rows, statement);
+    }
+    return statement;
+  }
 }

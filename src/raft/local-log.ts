@@ -9,8 +9,8 @@
  * an fsync that began after its commit is done. One fsync is in flight at a time; it covers
  * every batch committed before it started, so under load batches grow instead of queueing.
  */
-import type { Database, Statement } from "bun:sqlite";
-import { migrate } from "../db";
+import type { Database } from "bun:sqlite";
+import { migrate, MultiRowInsert } from "../db";
 import type { AppliedEntry, Applier, Proposer } from "./proposer";
 import { WalFsync, type CommitSync } from "./wal-fsync";
 
@@ -21,9 +21,6 @@ const LOG_MIGRATIONS = [
      data TEXT NOT NULL
    ) STRICT;`,
 ];
-
-/** Most entries written by one INSERT (SQLite allows 32,766 parameters; 2 per entry). */
-const APPEND_CHUNK = 64;
 
 /** Applied entries kept for inspection before they are compacted away. */
 const RETAINED_ENTRIES = 10_000;
@@ -51,8 +48,7 @@ export class LocalLog<C, R> implements Proposer<C, R> {
   private syncing: AwaitingSync<C, R>[] | null = null;
   /** Set when an fsync failed: what was committed may not be on disk, so nothing more is accepted. */
   private storageFailure: Error | null = null;
-  /** INSERTs of n entries at once, by n (at most APPEND_CHUNK). */
-  private readonly appendStatements = new Map<number, Statement>();
+  private readonly append: MultiRowInsert;
   /** Built once: db.transaction() makes four wrapper functions each time it is called. */
   private readonly appendAndApply: (batch: Pending<C, R>[]) => AppliedEntry<C, R>[];
 
@@ -62,13 +58,14 @@ export class LocalLog<C, R> implements Proposer<C, R> {
     wal?: CommitSync,
   ) {
     migrate(db, "log", LOG_MIGRATIONS);
+    this.append = new MultiRowInsert(db, "INSERT INTO raft_log (idx, term, data)", "(?, 1, ?)");
     this.wal = wal ?? new WalFsync(db);
     // Durability comes from the fsync after each commit (see above), not from COMMIT itself.
     if (this.wal.onDisk) db.exec("PRAGMA synchronous = NORMAL");
     this.appendAndApply = db.transaction((batch: Pending<C, R>[]) => {
       const first = this.lastIndex + 1;
       const commands = batch.map((pending) => pending.command);
-      this.appendEntries(first, commands);
+      this.append.run(commands.map((command, i) => [first + i, JSON.stringify(command)]));
       const results = this.applier.applyRun?.(first, commands) ?? commands.map((command, i) => this.applier.apply(first + i, command));
       this.lastIndex = first + commands.length - 1;
       return commands.map((command, i) => ({ index: first + i, command, result: results[i]! }));
@@ -197,19 +194,6 @@ export class LocalLog<C, R> implements Proposer<C, R> {
     for (const item of covered) {
       if ("barrier" in item) item.barrier();
       else for (const entry of item.batch) entry.reject(this.storageFailure);
-    }
-  }
-
-  /** Writes entries first, first + 1, … to raft_log, up to APPEND_CHUNK rows per statement. */
-  private appendEntries(first: number, commands: readonly C[]): void {
-    for (let offset = 0; offset < commands.length; offset += APPEND_CHUNK) {
-      const chunk = commands.slice(offset, offset + APPEND_CHUNK);
-      let insert = this.appendStatements.get(chunk.length);
-      if (insert === undefined) {
-        insert = this.db.prepare(`INSERT INTO raft_log (idx, term, data) VALUES ${Array(chunk.length).fill("(?, 1, ?)").join(", ")}`);
-        this.appendStatements.set(chunk.length, insert);
-      }
-      insert.run(...chunk.flatMap((command, i) => [first + offset + i, JSON.stringify(command)]));
     }
   }
 

@@ -15,7 +15,7 @@
  * write makes it durable with the rest of the WAL.
  */
 import type { Database, Statement } from "bun:sqlite";
-import { migrate, openDatabase } from "../../db";
+import { migrate, MultiRowInsert, openDatabase } from "../../db";
 import { decodeMembership, encodeMembership } from "../core";
 import type { Entry, EntryType, HardState, PersistedState, Ready, Snapshot } from "../core";
 import { WalFsync } from "../wal-fsync";
@@ -42,9 +42,6 @@ const RAFT_MIGRATIONS = [
    ) STRICT;`,
 ];
 
-/** Rows per INSERT: 4 parameters each stays far below SQLite's limit of 32,766. */
-const INSERT_CHUNK_ROWS = 64;
-
 export class RaftStorage {
   readonly db: Database;
   private readonly truncateFrom: Statement;
@@ -54,8 +51,7 @@ export class RaftStorage {
   private readonly deleteAllEntries: Statement;
   private readonly persistTransaction: (ready: Ready) => void;
   private readonly compactTransaction: (snapshot: Snapshot, firstKeptIndex: number) => void;
-  /** Multi-row inserts, by row count: one statement per chunk instead of one per entry. */
-  private readonly insertChunks = new Map<number, Statement>();
+  private readonly insertEntries: MultiRowInsert;
   /** Term and vote as last written: a change to either must be synced. */
   private stored: { term: number; vote: string | null } = { term: 0, vote: null };
   private readonly wal: WalFsync;
@@ -65,6 +61,7 @@ export class RaftStorage {
     migrate(this.db, "raft", RAFT_MIGRATIONS);
     this.db.exec("PRAGMA synchronous = NORMAL");
     this.wal = new WalFsync(path);
+    this.insertEntries = new MultiRowInsert(this.db, "INSERT INTO raft_entries (idx, term, type, data)", "(?, ?, ?, ?)");
     this.truncateFrom = this.db.prepare("DELETE FROM raft_entries WHERE idx >= ?");
     this.deleteEntriesBefore = this.db.prepare("DELETE FROM raft_entries WHERE idx < ?");
     this.deleteAllEntries = this.db.prepare("DELETE FROM raft_entries");
@@ -84,7 +81,7 @@ export class RaftStorage {
       const first = ready.entries[0];
       if (first) {
         this.truncateFrom.run(first.index);
-        this.insertEntries(ready.entries);
+        this.insertEntries.run(ready.entries.map((entry) => [entry.index, entry.term, entry.type, entry.data]));
       }
       if (ready.hardState) this.writeHardState(ready.hardState);
     });
@@ -153,24 +150,6 @@ export class RaftStorage {
   private remember(hardState: HardState): HardState {
     this.stored = { term: hardState.term, vote: hardState.vote };
     return hardState;
-  }
-
-  private insertEntries(entries: Entry[]): void {
-    for (let start = 0; start < entries.length; start += INSERT_CHUNK_ROWS) {
-      const chunk = entries.slice(start, start + INSERT_CHUNK_ROWS);
-      const values: (string | number)[] = [];
-      for (const entry of chunk) values.push(entry.index, entry.term, entry.type, entry.data);
-      this.insertStatement(chunk.length).run(...values);
-    }
-  }
-
-  private insertStatement(rows: number): Statement {
-    let statement = this.insertChunks.get(rows);
-    if (statement === undefined) {
-      statement = this.db.prepare(`INSERT INTO raft_entries (idx, term, type, data) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")}`);
-      this.insertChunks.set(rows, statement);
-    }
-    return statement;
   }
 
   private writeSnapshot(snapshot: Snapshot): void {
