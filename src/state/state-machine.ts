@@ -29,17 +29,15 @@ export class StateMachine {
   private readonly savepoint: Statement;
   private readonly release: Statement;
   private readonly rollback: Statement;
-  /** Advances last_applied only from index - 1, so the order check and the update are one statement. */
+  /** Moves last_applied from first - 1 to last: the order check and the update are one statement. */
   private readonly advanceLastApplied: Statement;
-  private readonly advanceRun: Statement;
 
   constructor(readonly db: Database) {
     migrate(db, "state", STATE_MIGRATIONS);
     this.savepoint = db.prepare("SAVEPOINT command");
     this.release = db.prepare("RELEASE command");
     this.rollback = db.prepare("ROLLBACK TO command");
-    this.advanceLastApplied = db.prepare("UPDATE state_meta SET value = ?1 WHERE key = 'last_applied' AND value = ?1 - 1");
-    this.advanceRun = db.prepare("UPDATE state_meta SET value = ?2 WHERE key = 'last_applied' AND value = ?1 - 1");
+    this.advanceLastApplied = db.prepare("UPDATE state_meta SET value = ?2 WHERE key = 'last_applied' AND value = ?1 - 1");
   }
 
   lastApplied(): number {
@@ -51,10 +49,7 @@ export class StateMachine {
    * must arrive in order, each exactly once (an index at or below last_applied is a bug).
    */
   apply(index: number, command: Command): CommandResult {
-    if (this.advanceLastApplied.run(index).changes !== 1) {
-      throw new Error(`state machine: entry ${index} applied out of order (last applied ${this.lastApplied()})`);
-    }
-    return this.applyIdempotent(command);
+    return this.applyRun(index, [command])[0]!;
   }
 
   /**
@@ -62,17 +57,19 @@ export class StateMachine {
    * one by one, but records last_applied once for the run (the log applies a batch at a time).
    */
   applyRun(firstIndex: number, commands: readonly Command[]): CommandResult[] {
-    const lastIndex = firstIndex + commands.length - 1;
-    if (this.advanceRun.run(firstIndex, lastIndex).changes !== 1) {
-      throw new Error(`state machine: entries ${firstIndex}..${lastIndex} applied out of order (last applied ${this.lastApplied()})`);
-    }
+    this.advance(firstIndex, firstIndex + commands.length - 1, "applied");
     return commands.map((command) => this.applyIdempotent(command));
   }
 
   /** Records log entry `index` as applied when it carries no command (a Raft no-op or membership change). */
   skip(index: number): void {
-    if (this.advanceLastApplied.run(index).changes !== 1) {
-      throw new Error(`state machine: entry ${index} skipped out of order (last applied ${this.lastApplied()})`);
+    this.advance(index, index, "skipped");
+  }
+
+  private advance(first: number, last: number, how: string): void {
+    if (this.advanceLastApplied.run(first, last).changes !== 1) {
+      const entries = first === last ? `entry ${first}` : `entries ${first}..${last}`;
+      throw new Error(`state machine: ${entries} ${how} out of order (last applied ${this.lastApplied()})`);
     }
   }
 
