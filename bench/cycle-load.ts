@@ -3,14 +3,16 @@
  *
  * Simulated hosts behave like the host daemon minus the process: they register, keep one
  * long-poll claim in flight asking for all their free slots, "run" each job by completing it
- * as succeeded at once, report completions as the daemon does (POST /v1/hosts/:id/complete,
- * sent at once when no report is in flight, else coalesced into the next one), and heartbeat
- * on the coordinator's schedule. Enqueuers keep the queue
+ * as succeeded at once, report completions with the daemon's CompletionReporter (POST
+ * /v1/hosts/:id/complete, sent at once when no report is in flight, else coalesced into the
+ * next one), and heartbeat on the coordinator's schedule. Enqueuers keep the queue
  * fed but bounded (at most `backlog` jobs waiting), so the queue does not grow for ever and
  * every enqueue counted is also claimed and completed. Every write carries its own
  * idempotency key. A cycle counts when its completion is acknowledged inside the window.
  */
+import type { CompleteJobsResponse } from "../src/api";
 import { newIdempotencyKey } from "../src/client/http";
+import { CompletionReporter } from "../src/host/completion-reporter";
 import { percentile, WindowCounter, type Phase } from "./measure";
 
 export interface CycleOptions extends Phase {
@@ -35,7 +37,6 @@ export interface CycleResult {
 const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"] });
 const CLAIM_WAIT_MS = 1_000;
 const RESULT = { exitCode: 0, signal: null, durationMs: 0 };
-const MAX_COMPLETIONS_PER_REPORT = 64;
 
 interface LeasedJob {
   id: string;
@@ -104,37 +105,26 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
       const leases = [...running.values()].map((job) => ({ jobId: job.id, attempt: job.attempt }));
       void post(`/v1/hosts/${hostId}/heartbeat`, { running: leases }).catch(() => {});
     }, registered.heartbeatMs);
-    // Completions waiting for the report in flight, and that report (the daemon's reporter in small).
-    let queued: LeasedJob[] = [];
-    let reporting: Promise<void> | null = null;
-    const report = (): Promise<void> => {
-      const batch = queued.splice(0, MAX_COMPLETIONS_PER_REPORT);
-      const completions = batch.map((job) => ({ jobId: job.id, attempt: job.attempt, status: "succeeded", result: RESULT }));
-      return post<{ results: { ok: boolean }[] }>(`/v1/hosts/${hostId}/complete`, { completions }).then(({ results }) => {
-        const refused = results.filter((result) => !result.ok).length;
-        if (refused > 0) throw new Error(`${refused} completions refused`);
-        for (const job of batch) {
-          running.delete(job.id);
-          backlog.release();
-          const startedAt = enqueuedAt.get(job.id);
-          enqueuedAt.delete(job.id);
-          if (startedAt !== undefined) counter.done(startedAt);
-        }
-      });
-    };
-    const complete = (job: LeasedJob): Promise<void> => {
-      queued.push(job);
-      reporting ??= (async () => {
-        try {
-          while (queued.length > 0) await report();
-        } finally {
-          reporting = null;
-        }
-      })();
-      return reporting;
-    };
     const inFlight = new Set<Promise<void>>();
     let completionFailure: unknown;
+    // The daemon's own reporter: one completion at once when none is in flight, the rest coalesced.
+    const reporter = new CompletionReporter({
+      send: (completions) => post<CompleteJobsResponse>(`/v1/hosts/${hostId}/complete`, { completions }),
+      onRevoked: () => (completionFailure ??= new Error(`bench host ${hostId} was revoked`)),
+      // A refusal, or a report lost to an error: the run is invalid, unless the window had closed.
+      log: (line) => {
+        if (!stop.signal.aborted) completionFailure ??= new Error(line);
+      },
+    });
+    const complete = async (job: LeasedJob): Promise<void> => {
+      // No retries: a bench host's lease view is already over when a report fails.
+      await reporter.report({ jobId: job.id, attempt: job.attempt, status: "succeeded", result: RESULT }, () => 0);
+      running.delete(job.id);
+      backlog.release();
+      const startedAt = enqueuedAt.get(job.id);
+      enqueuedAt.delete(job.id);
+      if (startedAt !== undefined) counter.done(startedAt);
+    };
     try {
       while (counter.running) {
         const free = options.slotsPerHost - running.size;
@@ -149,13 +139,8 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
         }
         for (const job of jobs) {
           running.set(job.id, job);
-          // Handled where it is made: a completion cut off by the end of the window rejects with
-          // an AbortError before anything else would have awaited it.
-          const completion: Promise<void> = complete(job)
-            .catch((error: unknown) => {
-              if (!(stop.signal.aborted && isAbort(error))) completionFailure ??= error;
-            })
-            .finally(() => inFlight.delete(completion));
+          // Never rejects: the reporter settles every completion and reports failures to `log`.
+          const completion: Promise<void> = complete(job).finally(() => inFlight.delete(completion));
           inFlight.add(completion);
         }
       }
@@ -163,7 +148,6 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
       if (completionFailure !== undefined) throw completionFailure;
     } finally {
       clearInterval(heartbeat);
-      // Completions cut off by the end of the window must not surface as unhandled rejections.
       await Promise.allSettled(inFlight);
     }
   };
