@@ -46,7 +46,7 @@ export class WalFsync implements CommitSync {
     return new Promise((resolve, reject) => fsync(fd, (error) => (error === null ? resolve() : reject(error))));
   }
 
-  /** The same, on this thread: for closing, when nothing else is left to do. */
+  /** The same, on this thread: when the caller may not go on before it is durable (closing, compaction). */
   syncNow(): void {
     const fd = this.currentFd();
     if (fd !== null) fsyncSync(fd);
