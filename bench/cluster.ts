@@ -20,7 +20,7 @@ import { startBenchCluster, type BenchCluster } from "./cluster-process";
 import { killBenchCoordinators } from "./coordinator-process";
 import { runCycleLoad } from "./cycle-load";
 import { runEnqueueLoad, type EnqueueResult } from "./enqueue-load";
-import { median, parseBenchFlags, type BenchRow, type Phase } from "./measure";
+import { formatMs, formatRate, median, parseBenchFlags, throughputRow, type BenchRow, type Phase, type ThroughputSample } from "./measure";
 
 export const CLUSTER_TARGETS = { enqueue: 5_000, cycle: 5_000, failoverMs: 2_000, stateSizeRatio: 0.8 } as const;
 const CLIENTS = 64;
@@ -32,13 +32,6 @@ const FAILOVER_WARMUP_WRITES = 20;
 const FAILOVER_GIVE_UP_MS = 15_000;
 const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"] });
 
-interface ThroughputSample {
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  cpuMicros: number;
-}
-
 export async function runClusterBench(options: { runs: number; phase: Phase; log: (line: string) => void }): Promise<BenchRow[]> {
   const { phase, log } = options;
   const samples = { leader: [] as ThroughputSample[], spread: [] as ThroughputSample[], cycle: [] as ThroughputSample[], failoverMs: [] as number[], stateRatio: [] as number[] };
@@ -49,7 +42,7 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
       const result = await runEnqueueLoad(cluster.urls[leader]!, { clients: CLIENTS, ...phase, cpuSeconds: cpu.cpuSeconds });
       samples.leader.push(sampleOf(result));
       log(
-        `  run ${run} cluster enqueue at the leader: ${rate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+        `  run ${run} cluster enqueue at the leader: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
           `cluster ${result.cpuMicros.toFixed(0)} µs CPU/job${cpu.split(leader, result.cpuMicros)}${refusals(result)})`,
       );
     });
@@ -63,7 +56,7 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
       const sample = { perSecond, p50Ms: Math.max(...results.map((r) => r.p50Ms)), p99Ms: Math.max(...results.map((r) => r.p99Ms)), cpuMicros };
       samples.spread.push(sample);
       log(
-        `  run ${run} cluster enqueue spread: ${rate(perSecond)} jobs/s (${results.map((r) => rate(r.jobsPerSecond)).join(" + ")}; slowest node's clients p50 ${ms(sample.p50Ms)}, p99 ${ms(sample.p99Ms)}${refusals(...results)})`,
+        `  run ${run} cluster enqueue spread: ${formatRate(perSecond)} jobs/s (${results.map((r) => formatRate(r.jobsPerSecond)).join(" + ")}; slowest node's clients p50 ${formatMs(sample.p50Ms)}, p99 ${formatMs(sample.p99Ms)}${refusals(...results)})`,
       );
     });
     await withCluster("cluster-cycle", async (cluster) => {
@@ -72,14 +65,14 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
       const result = await runCycleLoad(cluster.urls[leader]!, { ...CYCLE_SHAPE, ...phase, cpuSeconds: cpu.cpuSeconds });
       samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
       log(
-        `  run ${run} cluster cycle: ${rate(result.cyclesPerSecond)} cycles/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+        `  run ${run} cluster cycle: ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
           `cluster ${result.cpuMicros.toFixed(0)} µs CPU/cycle${cpu.split(leader, result.cpuMicros)})`,
       );
     });
     await withCluster("cluster-failover", async (cluster) => {
       const failoverMs = await measureFailover(cluster);
       samples.failoverMs.push(failoverMs);
-      log(`  run ${run} cluster failover: first write acknowledged ${ms(failoverMs)} after kill -9 of the leader`);
+      log(`  run ${run} cluster failover: first write acknowledged ${formatMs(failoverMs)} after kill -9 of the leader`);
     });
     await withCluster("cluster-state", async (cluster) => {
       const leader = cluster.urls[await cluster.leader()]!;
@@ -94,22 +87,12 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
       const ratio = large.jobsPerSecond / small.jobsPerSecond;
       samples.stateRatio.push(ratio);
       log(
-        `  run ${run} cluster state size: ${rate(small.jobsPerSecond)} jobs/s with ${rate(smallStored)} stored, ` +
-          `${rate(large.jobsPerSecond)} jobs/s with ${rate(largeStored)} stored (p99 ${ms(small.p99Ms)} → ${ms(large.p99Ms)}); ratio ${ratio.toFixed(2)} ` +
+        `  run ${run} cluster state size: ${formatRate(small.jobsPerSecond)} jobs/s with ${formatRate(smallStored)} stored, ` +
+          `${formatRate(large.jobsPerSecond)} jobs/s with ${formatRate(largeStored)} stored (p99 ${formatMs(small.p99Ms)} → ${formatMs(large.p99Ms)}); ratio ${ratio.toFixed(2)} ` +
           `(preloaded in ${preloadSeconds.toFixed(0)} s${refusals(small, large)})`,
       );
     });
   }
-  const throughputRow = (name: string, values: ThroughputSample[], target: number): BenchRow => ({
-    name,
-    values: values.map((sample) => sample.perSecond),
-    p50Ms: values.map((sample) => sample.p50Ms),
-    p99Ms: values.map((sample) => sample.p99Ms),
-    cpuMicros: values.map((sample) => sample.cpuMicros),
-    target,
-    better: "higher",
-    format: rate,
-  });
   return [
     throughputRow(`3-node enqueue, ${CLIENTS} clients at the leader (jobs/s)`, samples.leader, CLUSTER_TARGETS.enqueue),
     throughputRow(`3-node enqueue, ${CLIENTS} clients over 3 nodes (jobs/s)`, samples.spread, CLUSTER_TARGETS.enqueue),
@@ -234,14 +217,6 @@ async function post(url: string, timeoutMs: number): Promise<number> {
   } catch {
     return 0;
   }
-}
-
-function rate(value: number): string {
-  return Math.round(value).toLocaleString("en-US");
-}
-
-function ms(value: number): string {
-  return `${value.toFixed(1)} ms`;
 }
 
 if (import.meta.main) {

@@ -72,6 +72,23 @@ export function percentile(values: readonly number[], fraction: number): number 
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
 }
 
+/** One run of a throughput scenario. */
+export interface ThroughputSample {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU of the process(es) under test per operation. */
+  cpuMicros: number;
+}
+
+export function formatRate(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+export function formatMs(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}
+
 /** One row of the bench table: a value per run, reported as their median against a target. */
 export interface BenchRow {
   name: string;
@@ -105,4 +122,18 @@ export function parseBenchFlags(program: string): BenchFlags {
   }
   const phase: Phase = quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: 1_000, measureMs: 4_000 };
   return { quick, runs, phase };
+}
+
+/** The table row of a throughput scenario: its rate per run, with latency and CPU columns. */
+export function throughputRow(name: string, samples: readonly ThroughputSample[], target: number): BenchRow {
+  return {
+    name,
+    values: samples.map((sample) => sample.perSecond),
+    p50Ms: samples.map((sample) => sample.p50Ms),
+    p99Ms: samples.map((sample) => sample.p99Ms),
+    cpuMicros: samples.map((sample) => sample.cpuMicros),
+    target,
+    better: "higher",
+    format: formatRate,
+  };
 }

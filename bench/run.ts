@@ -29,7 +29,7 @@ import { runEnqueueLoad } from "./enqueue-load";
 import { killBenchHosts } from "./host-process";
 import { runHostScenario, type HostScenarioResult } from "./host-scenario";
 import { directSpawnLatencyMs, prepareJobClock } from "./job-clock";
-import { median, parseBenchFlags, type BenchRow } from "./measure";
+import { formatMs, formatRate, median, parseBenchFlags, throughputRow, type BenchRow, type ThroughputSample } from "./measure";
 
 const TARGETS = { enqueue: 10_000, cycle: 5_000, dispatchP50Ms: 5, dispatchP99Ms: 25, hostIdleRssMb: 60 } as const;
 const ENQUEUE_CLIENTS = 64;
@@ -47,14 +47,7 @@ const HOST_SHAPE = flags.quick
   : { jobs: 200, warmupJobs: 200, idleMs: 3_000, idleGapMs: 20 };
 const SPAWN_FLOOR_SAMPLES = 50;
 
-interface Sample {
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  cpuMicros: number;
-}
-
-const samples: { enqueue: Sample[]; enqueueNoKeys: Sample[]; cycle: Sample[] } = { enqueue: [], enqueueNoKeys: [], cycle: [] };
+const samples: { enqueue: ThroughputSample[]; enqueueNoKeys: ThroughputSample[]; cycle: ThroughputSample[] } = { enqueue: [], enqueueNoKeys: [], cycle: [] };
 const hostSamples: { source: HostScenarioResult[]; binary: HostScenarioResult[] } = { source: [], binary: [] };
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -92,7 +85,7 @@ try {
         if (result.failures > 0) throw new Error(`${label} run ${run}: ${result.failures} requests were not answered 201`);
         samples[key].push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
         console.log(
-          `  run ${run} ${label}: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+          `  run ${run} ${label}: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
             `coordinator ${result.cpuMicros.toFixed(0)} µs CPU/job)`,
         );
       } finally {
@@ -105,7 +98,7 @@ try {
         const result = await runCycleLoad(coordinator.url, { ...CYCLE_SHAPE, ...phase, cpuSeconds: coordinator.cpuSeconds });
         samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
         console.log(
-          `  run ${run} cycle:   ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}; ` +
+          `  run ${run} cycle:   ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
             `${result.claims} claims, ${result.emptyClaims} empty; coordinator ${result.cpuMicros.toFixed(0)} µs CPU/cycle)`,
         );
       } finally {
@@ -124,7 +117,7 @@ try {
       hostSamples[flavour].push(result);
       const { dispatch } = result;
       console.log(
-        `  run ${run} host (${flavour}): dispatch p50 ${ms(dispatch.p50Ms)}, p99 ${ms(dispatch.p99Ms)}, max ${ms(dispatch.maxMs)}; ` +
+        `  run ${run} host (${flavour}): dispatch p50 ${formatMs(dispatch.p50Ms)}, p99 ${formatMs(dispatch.p99Ms)}, max ${formatMs(dispatch.maxMs)}; ` +
           `idle RSS ${mb(result.idleRssBytes)} MB, ${mb(result.rssAfterJobsBytes)} MB idle after the jobs; host ${dispatch.hostCpuMicros.toFixed(0)} µs CPU/job`,
       );
     }
@@ -143,9 +136,9 @@ try {
 }
 
 const rows: BenchRow[] = [
-  rateRow(`enqueue, ${ENQUEUE_CLIENTS} clients (jobs/s)`, samples.enqueue, TARGETS.enqueue),
-  rateRow(`enqueue, ${ENQUEUE_CLIENTS} clients, no idempotency keys (jobs/s)`, samples.enqueueNoKeys, TARGETS.enqueue),
-  rateRow(`cycle, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`, samples.cycle, TARGETS.cycle),
+  throughputRow(`enqueue, ${ENQUEUE_CLIENTS} clients (jobs/s)`, samples.enqueue, TARGETS.enqueue),
+  throughputRow(`enqueue, ${ENQUEUE_CLIENTS} clients, no idempotency keys (jobs/s)`, samples.enqueueNoKeys, TARGETS.enqueue),
+  throughputRow(`cycle, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`, samples.cycle, TARGETS.cycle),
   {
     name: "dispatch p50, idle host (ms)",
     values: hostSamples.source.map((sample) => sample.dispatch.p50Ms),
@@ -211,30 +204,10 @@ console.log(
     (load > availableParallelism() ? " — other processes competed for the CPU; rates are lower than on an idle machine" : ""),
 );
 
-function rateRow(name: string, of: Sample[], target: number): BenchRow {
-  return {
-    name,
-    values: of.map((sample) => sample.perSecond),
-    p50Ms: of.map((sample) => sample.p50Ms),
-    p99Ms: of.map((sample) => sample.p99Ms),
-    cpuMicros: of.map((sample) => sample.cpuMicros),
-    target,
-    better: "higher",
-    format: formatRate,
-  };
-}
-
-function formatRate(value: number): string {
-  return Math.round(value).toLocaleString("en-US");
-}
-
 function mb(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(1);
 }
 
-function ms(value: number): string {
-  return `${value.toFixed(1)} ms`;
-}
 
 function table(header: string[], body: string[][]): string {
   const widths = header.map((cell, column) => Math.max(cell.length, ...body.map((row) => row[column]!.length)));
