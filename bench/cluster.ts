@@ -53,7 +53,9 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
       const perSecond = results.reduce((sum, result) => sum + result.jobsPerSecond, 0);
       // Each group measured the whole cluster's CPU over the same window: per job, divide by the total.
       const cpuMicros = (results[0]!.cpuMicros * results[0]!.jobsPerSecond) / perSecond;
-      const sample = { perSecond, p50Ms: Math.max(...results.map((r) => r.p50Ms)), p99Ms: Math.max(...results.map((r) => r.p99Ms)), cpuMicros };
+      // The three groups run in this one process: its CPU over the window, per job of all three.
+      const generatorCpuMicros = (results[0]!.generatorCpuMicros * results[0]!.jobsPerSecond) / perSecond;
+      const sample = { perSecond, p50Ms: Math.max(...results.map((r) => r.p50Ms)), p99Ms: Math.max(...results.map((r) => r.p99Ms)), cpuMicros, generatorCpuMicros };
       samples.spread.push(sample);
       log(
         `  run ${run} cluster enqueue spread: ${formatRate(perSecond)} jobs/s (${results.map((r) => formatRate(r.jobsPerSecond)).join(" + ")}; slowest node's clients p50 ${formatMs(sample.p50Ms)}, p99 ${formatMs(sample.p99Ms)}${refusals(...results)})`,
@@ -63,7 +65,7 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
       const leader = await cluster.leader();
       const cpu = perNodeCpu(cluster);
       const result = await runCycleLoad(cluster.urls[leader]!, { ...CYCLE_SHAPE, ...phase, cpuSeconds: cpu.cpuSeconds });
-      samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
+      samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros, generatorCpuMicros: result.generatorCpuMicros });
       log(
         `  run ${run} cluster cycle: ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
           `cluster ${result.cpuMicros.toFixed(0)} µs CPU/cycle${cpu.split(leader, result.cpuMicros)})`,
@@ -158,7 +160,7 @@ function perNodeCpu(cluster: BenchCluster): { cpuSeconds: () => number; split(le
 }
 
 function sampleOf(result: EnqueueResult): ThroughputSample {
-  return { perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros };
+  return { perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros, generatorCpuMicros: result.generatorCpuMicros };
 }
 
 /**

@@ -12,6 +12,11 @@ const REPO_ROOT = resolve(import.meta.dir, "..");
 const CLI_ENTRY = join(REPO_ROOT, "src/cli/main.ts");
 export const BENCH_DATA_DIR = join(REPO_ROOT, ".bench");
 const START_TIMEOUT_MS = 15_000;
+/**
+ * Extra `bun` flags for every coordinator the bench starts, to profile them under load:
+ * BENCH_COORDINATOR_BUN_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" bun run bench --quick
+ */
+const PROFILER_FLAGS = (process.env.BENCH_COORDINATOR_BUN_FLAGS ?? "").split(" ").filter(Boolean);
 
 export interface BenchCoordinator {
   url: string;
@@ -31,7 +36,7 @@ export async function startBenchCoordinator(name: string, env: Record<string, st
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith("SKYCLAW_")) childEnvironment[key] = value;
   }
-  const child = Bun.spawn([process.execPath, CLI_ENTRY, "coordinator"], {
+  const child = Bun.spawn([process.execPath, ...PROFILER_FLAGS, CLI_ENTRY, "coordinator"], {
     env: { ...childEnvironment, SKYCLAW_COORDINATOR_PORT: "0", SKYCLAW_DB_PATH: join(dataDir, "coordinator.db"), ...env },
     stdin: "ignore",
     stdout: "ignore",

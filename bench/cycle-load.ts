@@ -14,6 +14,7 @@ import type { CompleteJobsResponse } from "../src/api";
 import { newIdempotencyKey } from "../src/client/http";
 import { CompletionReporter } from "../src/host/completion-reporter";
 import { percentile, WindowCounter, type Phase } from "./measure";
+import { RawHttpPool } from "./raw-http";
 
 export interface CycleOptions extends Phase {
   hosts: number;
@@ -29,6 +30,8 @@ export interface CycleResult {
   p99Ms: number;
   /** Coordinator CPU time per counted operation. */
   cpuMicros: number;
+  /** The load generator's own CPU time per counted operation. */
+  generatorCpuMicros: number;
   /** Claim requests answered, and how many of them came back without a job. */
   claims: number;
   emptyClaims: number;
@@ -71,15 +74,17 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
   const stop = new AbortController();
   let claims = 0;
   let emptyClaims = 0;
+  const pool = new RawHttpPool(url);
+  stop.signal.addEventListener("abort", () => pool.close());
   const post = async <T>(path: string, body: unknown): Promise<T> => {
-    const response = await fetch(`${url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-idempotency-key": newIdempotencyKey() },
-      body: typeof body === "string" ? body : JSON.stringify(body),
-      signal: stop.signal,
-    });
-    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
-    return (await response.json()) as T;
+    const response = await pool.request(
+      "POST",
+      path,
+      { "content-type": "application/json", "x-idempotency-key": newIdempotencyKey() },
+      typeof body === "string" ? body : JSON.stringify(body),
+    );
+    if (response.status < 200 || response.status > 299) throw new Error(`POST ${path} answered ${response.status}: ${response.body}`);
+    return JSON.parse(response.body) as T;
   };
 
   const enqueuer = async () => {
@@ -170,6 +175,7 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
     p50Ms: percentile(counter.latenciesMs, 0.5),
     p99Ms: percentile(counter.latenciesMs, 0.99),
     cpuMicros: counter.cpuMicrosPerOperation(),
+    generatorCpuMicros: counter.generatorCpuMicrosPerOperation(),
     claims,
     emptyClaims,
   };

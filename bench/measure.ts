@@ -19,15 +19,21 @@ export class WindowCounter {
   readonly latenciesMs: number[] = [];
   private cpuAtStart = NaN;
   private cpuAtEnd = NaN;
+  private generatorCpuAtStart = NaN;
+  private generatorCpuAtEnd = NaN;
 
   constructor(phase: Phase) {
     this.startsAt = performance.now() + phase.warmupMs;
     this.endsAt = this.startsAt + phase.measureMs;
     const { cpuSeconds } = phase;
-    if (cpuSeconds !== undefined) {
-      setTimeout(() => (this.cpuAtStart = cpuSeconds()), phase.warmupMs);
-      setTimeout(() => (this.cpuAtEnd = cpuSeconds()), phase.warmupMs + phase.measureMs);
-    }
+    setTimeout(() => {
+      this.generatorCpuAtStart = generatorCpuSeconds();
+      if (cpuSeconds !== undefined) this.cpuAtStart = cpuSeconds();
+    }, phase.warmupMs);
+    setTimeout(() => {
+      this.generatorCpuAtEnd = generatorCpuSeconds();
+      if (cpuSeconds !== undefined) this.cpuAtEnd = cpuSeconds();
+    }, phase.warmupMs + phase.measureMs);
   }
 
   get running(): boolean {
@@ -58,6 +64,16 @@ export class WindowCounter {
   cpuMicrosPerOperation(): number {
     return ((this.cpuAtEnd - this.cpuAtStart) * 1e6) / this.counted;
   }
+
+  /** This process's (the load generator's) CPU time per counted operation, in µs. */
+  generatorCpuMicrosPerOperation(): number {
+    return ((this.generatorCpuAtEnd - this.generatorCpuAtStart) * 1e6) / this.counted;
+  }
+}
+
+function generatorCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 export function median(values: readonly number[]): number {
@@ -79,6 +95,8 @@ export interface ThroughputSample {
   p99Ms: number;
   /** CPU of the process(es) under test per operation. */
   cpuMicros: number;
+  /** CPU of the load generator per operation. */
+  generatorCpuMicros: number;
 }
 
 export function formatRate(value: number): string {
@@ -96,6 +114,7 @@ export interface BenchRow {
   p50Ms?: number[];
   p99Ms?: number[];
   cpuMicros?: number[];
+  generatorCpuMicros?: number[];
   target: number;
   better: "higher" | "lower";
   format: (value: number) => string;
@@ -132,6 +151,7 @@ export function throughputRow(name: string, samples: readonly ThroughputSample[]
     p50Ms: samples.map((sample) => sample.p50Ms),
     p99Ms: samples.map((sample) => sample.p99Ms),
     cpuMicros: samples.map((sample) => sample.cpuMicros),
+    generatorCpuMicros: samples.map((sample) => sample.generatorCpuMicros),
     target,
     better: "higher",
     format: formatRate,

@@ -15,8 +15,11 @@
  * Each run starts a fresh coordinator process on a fresh database under .bench/ and measures
  * one scenario; the scenarios alternate run by run so both see the same machine, and each is
  * reported as the median of its runs. The load generator is this process, the coordinator a
- * separate `bun` process, so on a 2-core machine the generator takes its share of the CPU as
- * real clients would. `--quick` is one short run of each, for smoke-checking.
+ * separate `bun` process, so on a 2-core machine the generator takes its share of the CPU. Its
+ * clients are lean keep-alive HTTP/1.1 connections (raw-http.ts), not fetch: real clients run
+ * on other machines, and fetch cost as much CPU per request as the coordinator spent answering
+ * it. The table shows the generator's own CPU per operation beside the coordinator's.
+ * `--quick` is one short run of each, for smoke-checking.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -83,10 +86,10 @@ try {
       try {
         const result = await runEnqueueLoad(coordinator.url, { clients: ENQUEUE_CLIENTS, idempotencyKeys, ...phase, cpuSeconds: coordinator.cpuSeconds });
         if (result.failures > 0) throw new Error(`${label} run ${run}: ${result.failures} requests were not answered 201`);
-        samples[key].push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
+        samples[key].push({ perSecond: result.jobsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros, generatorCpuMicros: result.generatorCpuMicros });
         console.log(
           `  run ${run} ${label}: ${formatRate(result.jobsPerSecond)} jobs/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
-            `coordinator ${result.cpuMicros.toFixed(0)} µs CPU/job)`,
+            `coordinator ${result.cpuMicros.toFixed(0)} µs CPU/job, load generator ${result.generatorCpuMicros.toFixed(0)} µs)`,
         );
       } finally {
         await coordinator.stop();
@@ -96,10 +99,10 @@ try {
       const coordinator = await startBenchCoordinator("cycle");
       try {
         const result = await runCycleLoad(coordinator.url, { ...CYCLE_SHAPE, ...phase, cpuSeconds: coordinator.cpuSeconds });
-        samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros });
+        samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros, generatorCpuMicros: result.generatorCpuMicros });
         console.log(
           `  run ${run} cycle:   ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
-            `${result.claims} claims, ${result.emptyClaims} empty; coordinator ${result.cpuMicros.toFixed(0)} µs CPU/cycle)`,
+            `${result.claims} claims, ${result.emptyClaims} empty; coordinator ${result.cpuMicros.toFixed(0)} µs CPU/cycle, load generator ${result.generatorCpuMicros.toFixed(0)} µs)`,
         );
       } finally {
         await coordinator.stop();
@@ -168,7 +171,7 @@ const rows: BenchRow[] = [
 ];
 console.log("");
 console.log(table(
-  ["scenario", "median", "min", "max", "p50 ms", "p99 ms", "CPU µs/op", "target", "ratio", ""],
+  ["scenario", "median", "min", "max", "p50 ms", "p99 ms", "CPU µs/op", "gen µs/op", "target", "ratio", ""],
   rows.map((row) => {
     const value = median(row.values);
     const ratio = row.better === "higher" ? value / row.target : row.target / value;
@@ -181,6 +184,7 @@ console.log(table(
       column(row.p50Ms, 1),
       column(row.p99Ms, 1),
       column(row.cpuMicros, 0),
+      column(row.generatorCpuMicros, 0),
       row.format(row.target),
       `${ratio.toFixed(2)}x`,
       ratio >= 1 ? "ok" : row.better === "higher" ? "BELOW TARGET" : "ABOVE TARGET",
@@ -190,7 +194,8 @@ console.log(table(
 const load = loadavg()[0]!;
 console.log(
   `\nratio: how far the target is met, 1.00x or more is ok (value ÷ target for rates; target ÷ value for latency and memory).` +
-    `\nCPU µs/op: coordinator CPU time per operation in the window (its capacity on one idle core is about 1e6 / that).` +
+    `\nCPU µs/op: coordinator CPU time per operation in the window (its capacity on one idle core is about 1e6 / that);` +
+    ` gen µs/op: the load generator's (this process's) own CPU per operation, taken from the same two cores.` +
     `\ndispatch: from just before POST /v1/jobs to the job's first clock read: enqueue commit, claim wake-up and commit, HTTP, the host's` +
     ` job directory, checks and Bun.spawn, the kernel's fork + exec. Nothing subtracted. The same program spawned straight from this` +
     ` process takes ${median(spawnFloor).toFixed(2)} ms (median of ${SPAWN_FLOOR_SAMPLES}): the floor no host can go under.` +
