@@ -28,7 +28,8 @@ export interface BenchCoordinator {
 
 const running = new Set<Subprocess>();
 
-export async function startBenchCoordinator(name: string, env: Record<string, string> = {}): Promise<BenchCoordinator> {
+/** `cliEntry`: another checkout's src/cli/main.ts, to compare two versions side by side in one run. */
+export async function startBenchCoordinator(name: string, env: Record<string, string> = {}, cliEntry = CLI_ENTRY): Promise<BenchCoordinator> {
   const dataDir = join(BENCH_DATA_DIR, name);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
@@ -36,7 +37,7 @@ export async function startBenchCoordinator(name: string, env: Record<string, st
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith("SKYCLAW_")) childEnvironment[key] = value;
   }
-  const child = Bun.spawn([process.execPath, ...PROFILER_FLAGS, CLI_ENTRY, "coordinator"], {
+  const child = Bun.spawn([process.execPath, ...PROFILER_FLAGS, cliEntry, "coordinator"], {
     env: { ...childEnvironment, SKYCLAW_COORDINATOR_PORT: "0", SKYCLAW_DB_PATH: join(dataDir, "coordinator.db"), ...env },
     stdin: "ignore",
     stdout: "ignore",

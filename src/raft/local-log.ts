@@ -12,6 +12,7 @@
 import type { Database } from "bun:sqlite";
 import { migrate, MultiRowInsert } from "../db";
 import type { AppliedEntry, Applier, Proposer } from "./proposer";
+import { WalCheckpointer } from "./wal-checkpointer";
 import { WalFsync, type CommitSync } from "./wal-fsync";
 
 const LOG_MIGRATIONS = [
@@ -42,6 +43,7 @@ export class LocalLog<C, R> implements Proposer<C, R> {
   private listeners: ((entries: AppliedEntry<C, R>[]) => void)[] = [];
   private batchesSinceCompaction = 0;
   private readonly wal: CommitSync;
+  private readonly checkpointer: WalCheckpointer;
   /** Committed since the fsync in flight began: the next fsync covers them. */
   private awaitingSync: AwaitingSync<C, R>[] = [];
   /** Covered by the fsync in flight, or null when none is. */
@@ -62,6 +64,7 @@ export class LocalLog<C, R> implements Proposer<C, R> {
     this.wal = wal ?? new WalFsync(db);
     // Durability comes from the fsync after each commit (see above), not from COMMIT itself.
     if (this.wal.onDisk) db.exec("PRAGMA synchronous = NORMAL");
+    this.checkpointer = new WalCheckpointer(db);
     this.appendAndApply = db.transaction((batch: Pending<C, R>[]) => {
       const first = this.lastIndex + 1;
       const commands = batch.map((pending) => pending.command);
@@ -122,6 +125,7 @@ export class LocalLog<C, R> implements Proposer<C, R> {
       }
     }
     this.wal.close();
+    this.checkpointer.close();
   }
 
   private flush(): void {
@@ -140,6 +144,7 @@ export class LocalLog<C, R> implements Proposer<C, R> {
     }
     this.awaitingSync.push({ batch, applied });
     if (++this.batchesSinceCompaction >= 1_000) this.compact();
+    this.checkpointer.committed();
     if (!this.closed) this.startSync();
   }
 

@@ -23,7 +23,7 @@ export type ReleaseTarget = (typeof RELEASE_TARGETS)[number];
 const REPO_ROOT = resolve(import.meta.dir, "../..");
 const CLI_ENTRY = join(REPO_ROOT, "src/cli/main.ts");
 // Worker threads are entrypoints of their own in a compiled binary.
-const WORKER_ENTRIES = [join(REPO_ROOT, "src/raft/driver/snapshot-worker.ts")];
+const WORKER_ENTRIES = [join(REPO_ROOT, "src/raft/driver/snapshot-worker.ts"), join(REPO_ROOT, "src/raft/wal-checkpoint-worker.ts")];
 const INSTALLER = join(REPO_ROOT, "install.sh");
 // The same runtime behaviour as `bun run build`: a host's .env or bunfig.toml must not change it.
 const COMPILE_FLAGS = ["--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];

@@ -3,8 +3,7 @@
  * thread and resolves with the log index the image reflects. One worker per image, ended when the
  * image is written: snapshots are rare, and an idle thread would hold memory for nothing.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { workerUrl } from "../../worker-url";
 
 export interface ImageRequest {
   statePath: string;
@@ -12,16 +11,6 @@ export interface ImageRequest {
 }
 
 export type ImageResult = { ok: true; index: number; bytes: number } | { ok: false; message: string };
-
-/**
- * From source, the worker sits next to this module. In the compiled binary this module is
- * bundled into the main one at the root of the embedded files, and the worker (an entrypoint of
- * its own) keeps its path below `src/`, the directory common to all entrypoints.
- */
-function workerUrl(): URL {
-  const fromSource = new URL("./snapshot-worker.ts", import.meta.url);
-  return existsSync(fileURLToPath(fromSource)) ? fromSource : new URL("./raft/driver/snapshot-worker.ts", import.meta.url);
-}
 
 export class SnapshotImageWriter {
   private worker: Worker | null = null;
@@ -34,7 +23,7 @@ export class SnapshotImageWriter {
   /** Copies the database at `statePath` into `temporaryPath` (fsynced) off the event loop. */
   write(statePath: string, temporaryPath: string): Promise<{ index: number; bytes: number }> {
     if (this.worker !== null) return Promise.reject(new Error("a snapshot image is already being written"));
-    const worker = new Worker(workerUrl());
+    const worker = new Worker(workerUrl("raft/driver/snapshot-worker.ts"));
     this.worker = worker;
     // A snapshot in progress must not keep a stopping process alive.
     worker.unref();
