@@ -40,6 +40,8 @@ export class CoordinatorNode {
   private expiryInFlight = false;
   private lastIdempotencyPrune = 0;
   private backoffTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** Built once: db.transaction() makes four wrapper functions each time it is called. */
+  private readonly inReadTransaction: (read: () => unknown) => unknown;
 
   constructor(
     readonly config: CoordinatorConfig,
@@ -50,7 +52,19 @@ export class CoordinatorNode {
     this.db = openDatabase(config.dbPath);
     this.stateMachine = new StateMachine(this.db);
     this.log = clusterLog ?? new LocalLog<Command, CommandResult>(this.db, this.stateMachine);
-    this.log.onApplied((entries) => this.wakeWaiters(entries));
+    this.inReadTransaction = this.db.transaction((read: () => unknown) => read());
+    this.log.onApplied((entries) => this.read(() => this.wakeWaiters(entries)));
+  }
+
+  /**
+   * Runs several reads of the state in one read transaction. In WAL mode each statement run
+   * outside a transaction is a transaction of its own, which takes and releases SQLite's file
+   * locks (fcntl system calls): about 6 µs here, against 0.6 µs for the same read inside a
+   * transaction. `read` must be synchronous (an await inside would hold the transaction open
+   * across other requests and the log's writes).
+   */
+  read<T>(read: () => T): T {
+    return this.db.inTransaction ? read() : (this.inReadTransaction(read) as T);
   }
 
   /** Proposes a command and returns its value, or throws the refusal as an HttpError. */
@@ -61,7 +75,11 @@ export class CoordinatorNode {
     const applied = this.log.propose({ ...proposal, at: this.clock.now() } as Command);
     // A parked claim that could take this job is woken now, so its claim is proposed in the
     // same turn and committed in the same batch, behind the enqueue (one fsync, not two).
-    if (proposal.type === "enqueue") this.waiters.workAvailable(canonicalSet([proposal.spec.kind, ...proposal.requires]), 1);
+    if (proposal.type === "enqueue") {
+      const requires = canonicalSet([proposal.spec.kind, ...proposal.requires]);
+      // Parked claims check their host's free slots in the database as they are considered.
+      if (this.waiters.parkedClaims > 0) this.read(() => this.waiters.workAvailable(requires, 1));
+    }
     return unwrap<T>(await applied);
   }
 
@@ -83,9 +101,10 @@ export class CoordinatorNode {
   private async expireIfDue(): Promise<void> {
     if (this.expiryInFlight || this.log.role() !== "leader") return;
     const now = this.clock.now();
-    const due = nextDeadline(this.db, this.config.timings.hostTimeoutMs);
-    const pruneDue =
-      now - this.lastIdempotencyPrune >= IDEMPOTENCY_PRUNE_INTERVAL_MS && (oldestIdempotencyExpiry(this.db) ?? Infinity) <= now;
+    const { due, pruneDue } = this.read(() => ({
+      due: nextDeadline(this.db, this.config.timings.hostTimeoutMs),
+      pruneDue: now - this.lastIdempotencyPrune >= IDEMPOTENCY_PRUNE_INTERVAL_MS && (oldestIdempotencyExpiry(this.db) ?? Infinity) <= now,
+    }));
     if ((due === null || due > now) && !pruneDue) return;
     this.expiryInFlight = true;
     try {
@@ -148,7 +167,7 @@ export class CoordinatorNode {
     if (job.state !== "queued") return;
     const delay = job.availableAt - this.clock.now();
     if (delay <= 0) this.waiters.workAvailable(job.requires, 1);
-    else this.later(delay, () => this.waiters.workAvailable(job.requires, 1));
+    else this.later(delay, () => this.read(() => this.waiters.workAvailable(job.requires, 1)));
   }
 
   /**

@@ -85,10 +85,13 @@ export function hostRoutes(node: CoordinatorNode) {
           });
         let woken = false;
         for (;;) {
-          const host = requireHost(params.id);
-          const replay = idempotency !== undefined && idempotentReplay(node.db, idempotency, node.clock.now()) !== null;
-          // A retried claim whose first try was applied gets the same jobs back from its record.
-          if (replay || workFor(host)) return claim();
+          const { host, claimNow } = node.read(() => {
+            const host = requireHost(params.id);
+            // A retried claim whose first try was applied gets the same jobs back from its record.
+            const replay = idempotency !== undefined && idempotentReplay(node.db, idempotency, node.clock.now()) !== null;
+            return { host, claimNow: replay || workFor(host) };
+          });
+          if (claimNow) return claim();
           if (woken) {
             // Woken by an enqueue still being committed: the claim joins the same commit, right
             // behind it, instead of waiting for it and paying for a commit of its own.

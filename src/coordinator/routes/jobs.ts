@@ -72,8 +72,7 @@ export function jobRoutes(node: CoordinatorNode) {
         const deadline = node.clock.now() + (query.waitMs ?? 0);
         const first = requireJob(params.id);
         for (;;) {
-          const job = requireJob(params.id);
-          const chunks = outputAfter(node.db, params.id, after, limit);
+          const { job, chunks } = node.read(() => ({ job: requireJob(params.id), chunks: outputAfter(node.db, params.id, after, limit) }));
           const remaining = deadline - node.clock.now();
           // A state change (leased, requeued, cancel requested) ends the wait too, as documented.
           const changed = job.state !== first.state || job.attempt !== first.attempt || job.cancelRequestedAt !== first.cancelRequestedAt;
