@@ -3,7 +3,7 @@ import type { Job } from "../../api";
 import type { ClaimCommand } from "../commands";
 import { refusal, success, type CommandResult } from "../commands";
 import { getHost, getJobBySeq, nextClaimableJob, satisfiedRequirementSets } from "../queries";
-import { isRevoked, LIVE_STATE, revokedRefusal } from "./hosts";
+import { LIVE_STATE, revokedRefusal } from "./hosts";
 
 /**
  * claim — pre: the host is registered and not revoked. post: up to min(maxJobs, free slots) queued jobs whose
@@ -14,7 +14,7 @@ import { isRevoked, LIVE_STATE, revokedRefusal } from "./hosts";
 export function claim(db: Database, cmd: ClaimCommand): CommandResult<{ jobs: Job[] }> {
   const host = getHost(db, cmd.hostId);
   if (host === null) return refusal("not_found", `no host with id "${cmd.hostId}"; register first`, "id");
-  if (isRevoked(db, cmd.hostId)) return revokedRefusal(cmd.hostId);
+  if (host.revokedAt !== null) return revokedRefusal(cmd.hostId);
   const live = db
     .query<{ state: string }, [number, string]>(`UPDATE hosts SET last_heartbeat_at = ?, state = ${LIVE_STATE} WHERE id = ? RETURNING state`)
     .get(cmd.at, cmd.hostId)!;

@@ -51,7 +51,19 @@ export function completeMany(db: Database, cmd: CompleteManyCommand): CommandRes
     `SELECT state, host_id AS hostId, attempt, retry_on_failure AS retryOnFailure, max_attempts AS maxAttempts,
        cancel_requested_at AS cancelRequestedAt, backoff_ms AS backoffMs FROM jobs WHERE id = ?`,
   );
+  // A final status (not `failed`, which may retry) under a current lease is one fenced UPDATE;
+  // only when it matches nothing is the job read, to say why.
+  const finish = db.query<null, [string, string, number, string, number, string, string | null]>(
+    `UPDATE jobs SET state = ?4, host_id = NULL, lease_expires_at = NULL, finished_at = ?5, updated_at = ?5,
+       result = ?6, last_error = ?7 WHERE id = ?1 AND state = 'leased' AND host_id = ?2 AND attempt = ?3`,
+  );
   const results = cmd.completions.map((completion): CompletionOutcome => {
+    if (completion.status !== "failed") {
+      const command: CompleteCommand = { ...completion, type: "complete", hostId: cmd.hostId, at: cmd.at };
+      const lastError = completion.status === "succeeded" ? null : describeFailure(command);
+      const changes = finish.run(completion.jobId, cmd.hostId, completion.attempt, completion.status, cmd.at, JSON.stringify(completion.result), lastError).changes;
+      if (changes === 1) return { jobId: completion.jobId, ok: true, state: completion.status };
+    }
     const row = read.get(completion.jobId);
     // endAttempt checks before it writes, so a refusal has written nothing.
     const ended = endAttempt(db, { ...completion, type: "complete", hostId: cmd.hostId, at: cmd.at }, row && { ...row, retryOnFailure: row.retryOnFailure === 1 });
