@@ -90,4 +90,7 @@ export const STATE_MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN submitter TEXT;         -- label of the submit key that enqueued it; NULL for admin or open
   CREATE INDEX jobs_by_submitter ON jobs (submitter, seq) WHERE submitter IS NOT NULL;
   `,
+  /* 4: idempotency records are pruned oldest first in insertion (rowid) order, which needs no index */ `
+  DROP INDEX idempotency_expiry;
+  `,
 ];

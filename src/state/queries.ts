@@ -161,6 +161,7 @@ export function nextDeadline(db: Database, hostTimeoutMs: number): number | null
   return candidates.length === 0 ? null : Math.min(...candidates);
 }
 
+/** Expiry of the oldest idempotency record: expireLeases prunes from there (see leases.ts). */
 export function oldestIdempotencyExpiry(db: Database): number | null {
-  return db.query<{ due: number | null }, []>("SELECT min(expires_at) AS due FROM idempotency_records").get()?.due ?? null;
+  return db.query<{ due: number }, []>("SELECT expires_at AS due FROM idempotency_records ORDER BY rowid LIMIT 1").get()?.due ?? null;
 }

@@ -80,7 +80,7 @@ export class StateMachine {
     if (replay !== null) return replay;
     const result = this.applyInSavepoint(command);
     // A bug is not an answer worth replaying: let a retry try again.
-    if (result.ok || result.error.code !== "internal") recordIdempotentResult(this.db, stamp, command.at, result);
+    if (result.ok || result.error.code !== "internal") recordIdempotentResult(this.db, stamp, command, result);
     return result;
   }
 

@@ -1,7 +1,7 @@
 /** Idempotency records inside apply: replay of the original result, conflicts, expiry, and what is not recorded. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { EnqueueCommand, IdempotencyStamp } from "../../src/state/commands";
-import { complete, enqueue, Harness, leasedJob, T0 } from "./harness";
+import { claim, complete, enqueue, Harness, leasedJob, registerHost, T0 } from "./harness";
 
 let h: Harness;
 beforeEach(() => {
@@ -24,6 +24,21 @@ describe("idempotency", () => {
     expect(retry).toEqual(first);
     expect(h.dump()).toEqual(before);
     expect(h.db.query("SELECT id FROM jobs").all()).toEqual([{ id: "job-first" }]);
+  });
+
+  test("an enqueue retried after its job moved on is answered with the job as it was created, from a record of its id", () => {
+    const signature = { publicKey: "pk", value: "sig" };
+    const first = h.apply(enqueue({ jobId: "job-first", at: T0, priority: 3, submitter: "ci", signature, idempotency: stamp("hash-a") }));
+    expect(first.ok).toBe(true);
+    expect(h.db.query("SELECT result FROM idempotency_records").all()).toEqual([{ result: JSON.stringify({ created: "job-first" }) }]);
+    h.ok(registerHost({ hostId: "h1", at: T0 + 1 }));
+    h.ok(claim({ hostId: "h1", at: T0 + 2 }));
+    h.ok(complete({ hostId: "h1", jobId: "job-first", attempt: 1, at: T0 + 3 }));
+
+    const retry = h.apply(enqueue({ jobId: "job-retry", at: T0 + 10, priority: 3, submitter: "ci", signature, idempotency: stamp("hash-a") }));
+    // The same answer, field for field and in the same order, although the job has finished since.
+    expect(JSON.stringify(retry)).toBe(JSON.stringify(first));
+    expect(h.db.query("SELECT id, state FROM jobs").all()).toEqual([{ id: "job-first", state: "succeeded" }]);
   });
 
   test("same key and a different request: idempotency_conflict, and nothing changes", () => {

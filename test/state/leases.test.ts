@@ -167,4 +167,20 @@ describe("expireLeases", () => {
     expect(h.ok(expireLeases({ at: T0 + 1_000 })).idempotencyRecordsPruned).toBe(1);
     expect(h.db.query("SELECT key FROM idempotency_records").all()).toEqual([{ key: "long" }]);
   });
+
+  test("prunes idempotency records oldest first, up to the oldest still live (no index on their expiry)", () => {
+    const stamp = (key: string, ttlMs: number) => ({ key, requestHash: `hash-${key}`, ttlMs });
+    h.ok(enqueue({ jobId: "j1", at: T0, idempotency: stamp("first-long", 5_000) }));
+    h.ok(enqueue({ jobId: "j2", at: T0, idempotency: stamp("second-short", 1_000) }));
+    h.ok(enqueue({ jobId: "j3", at: T0, idempotency: stamp("third-short", 1_000) }));
+    // The short ones expired but wait behind the older live record; a lookup of them is already a miss.
+    expect(h.ok(expireLeases({ at: T0 + 1_000 })).idempotencyRecordsPruned).toBe(0);
+    expect(h.apply(enqueue({ jobId: "j4", at: T0 + 1_000, idempotency: stamp("second-short", 1_000) }))).toMatchObject({ ok: true, value: { id: "j4" } });
+    // Reused: recorded again as the newest record (it expires at T0 + 2_000).
+    expect(h.db.query("SELECT key FROM idempotency_records ORDER BY rowid").all()).toEqual([{ key: "first-long" }, { key: "third-short" }, { key: "second-short" }]);
+    expect(h.ok(expireLeases({ at: T0 + 4_999 })).idempotencyRecordsPruned).toBe(0);
+    expect(h.ok(expireLeases({ at: T0 + 5_000 })).idempotencyRecordsPruned).toBe(3);
+    expect(h.db.query("SELECT key FROM idempotency_records").all()).toEqual([]);
+    expect(h.db.query("SELECT name FROM sqlite_master WHERE name = 'idempotency_expiry'").get()).toBeNull();
+  });
 });

@@ -17,8 +17,8 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
   const specJson = JSON.stringify(cmd.spec);
   db.query(
     `INSERT INTO jobs (id, kind, spec, requirement_set, priority, timeout_ms, state, max_attempts, retry_on_failure,
-       backoff_ms, available_at, created_at, updated_at, signature)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?10, ?10, ?11)`,
+       backoff_ms, available_at, created_at, updated_at, signature, submitter)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?10, ?10, ?11, ?12)`,
   ).run(
     cmd.jobId,
     cmd.spec.kind,
@@ -31,35 +31,97 @@ export function enqueue(db: Database, cmd: EnqueueCommand): CommandResult<Job> {
     cmd.backoffMs,
     cmd.at,
     cmd.signature === undefined ? null : JSON.stringify(cmd.signature),
+    cmd.submitter ?? null,
   );
-  // Kept out of the INSERT above: only jobs of submit keys carry one.
-  if (cmd.submitter !== undefined) db.query("UPDATE jobs SET submitter = ?2 WHERE id = ?1").run(cmd.jobId, cmd.submitter);
   // The row just written, built from what was written instead of read back (as toJob would read it).
-  return success({
-    id: cmd.jobId,
-    kind: cmd.spec.kind,
+  return success(createdJobView({ ...cmd, spec: JSON.parse(specJson), requires }));
+}
+
+/** What defines a job when it is created; the rest of its view starts at fixed values. */
+interface CreatedJob {
+  jobId: string;
+  spec: Job["spec"];
+  requires: string[];
+  priority: number;
+  timeoutMs: number | null;
+  maxAttempts: number;
+  retryOnFailure: boolean;
+  backoffMs: number;
+  at: number;
+  signature?: { publicKey: string; value: string } | undefined;
+  submitter?: string | undefined;
+}
+
+/**
+ * The answer of an enqueue: the job as it was created. Built from the command by `enqueue`, and
+ * from the job's unchanging columns when a retried enqueue is answered from its idempotency
+ * record (which then needs to hold only the job's id): the same fields in the same order.
+ */
+export function createdJobView(job: CreatedJob): Job {
+  return {
+    id: job.jobId,
+    kind: job.spec.kind,
     state: "queued",
-    spec: JSON.parse(specJson),
-    requires,
-    priority: cmd.priority,
-    timeoutMs: cmd.timeoutMs,
+    spec: job.spec,
+    requires: job.requires,
+    priority: job.priority,
+    timeoutMs: job.timeoutMs,
     attempt: 0,
-    maxAttempts: cmd.maxAttempts,
-    retryOnFailure: cmd.retryOnFailure,
-    backoffMs: cmd.backoffMs,
+    maxAttempts: job.maxAttempts,
+    retryOnFailure: job.retryOnFailure,
+    backoffMs: job.backoffMs,
     hostId: null,
     leaseExpiresAt: null,
-    availableAt: cmd.at,
+    availableAt: job.at,
     cancelRequestedAt: null,
-    createdAt: cmd.at,
-    updatedAt: cmd.at,
+    createdAt: job.at,
+    updatedAt: job.at,
     finishedAt: null,
     result: null,
     lastError: null,
     outputBytes: 0,
     outputTruncated: false,
-    ...(cmd.signature !== undefined && { signature: { publicKey: cmd.signature.publicKey, value: cmd.signature.value } }),
-    submitter: cmd.submitter ?? null,
+    ...(job.signature !== undefined && { signature: { publicKey: job.signature.publicKey, value: job.signature.value } }),
+    submitter: job.submitter ?? null,
+  };
+}
+
+/** createdJobView of a stored job, from the columns an enqueue wrote and nothing since changes. */
+export function createdJobViewOf(db: Database, jobId: string): Job | null {
+  const row = db
+    .query<
+      {
+        spec: string;
+        requires: string;
+        priority: number;
+        timeout_ms: number | null;
+        max_attempts: number;
+        retry_on_failure: number;
+        backoff_ms: number;
+        created_at: number;
+        signature: string | null;
+        submitter: string | null;
+      },
+      [string]
+    >(
+      `SELECT spec, (SELECT requires FROM requirement_sets WHERE requirement_sets.id = jobs.requirement_set) AS requires,
+         priority, timeout_ms, max_attempts, retry_on_failure, backoff_ms, created_at, signature, submitter
+       FROM jobs WHERE id = ?`,
+    )
+    .get(jobId);
+  if (row === null) return null;
+  return createdJobView({
+    jobId,
+    spec: JSON.parse(row.spec),
+    requires: JSON.parse(row.requires),
+    priority: row.priority,
+    timeoutMs: row.timeout_ms,
+    maxAttempts: row.max_attempts,
+    retryOnFailure: row.retry_on_failure === 1,
+    backoffMs: row.backoff_ms,
+    at: row.created_at,
+    ...(row.signature !== null && { signature: JSON.parse(row.signature) }),
+    ...(row.submitter !== null && { submitter: row.submitter }),
   });
 }
 

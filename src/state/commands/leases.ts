@@ -54,7 +54,7 @@ export interface ExpiryReport {
  * expireLeases — pre: none. post: every lease that expired at or before `at` is gone: its job
  * is `cancelled` if a cancel was requested, `dead` if it used all its attempts, else `queued`
  * again after its retry backoff. Hosts silent for hostTimeoutMs are `lost`. Idempotency
- * records past their expiry are deleted.
+ * records past their expiry are deleted, oldest first, up to the oldest that is still live.
  */
 export function expireLeases(db: Database, cmd: ExpireLeasesCommand): CommandResult<ExpiryReport> {
   const report: ExpiryReport = { requeued: [], dead: [], cancelled: [], lostHosts: [], idempotencyRecordsPruned: 0 };
@@ -90,7 +90,16 @@ export function expireLeases(db: Database, cmd: ExpireLeasesCommand): CommandRes
     .all(cmd.hostTimeoutMs, cmd.at)
     .map((row) => row.id)
     .sort();
-  report.idempotencyRecordsPruned = db.query("DELETE FROM idempotency_records WHERE expires_at <= ?").run(cmd.at).changes;
+  // Oldest first, in insertion order, up to the first record still live: no index on expires_at to
+  // keep up on every write. A record inserted later that expires sooner (a shorter TTL) waits for
+  // the older ones; a lookup checks expires_at itself, so it is never answered from.
+  report.idempotencyRecordsPruned = db
+    .query(
+      `DELETE FROM idempotency_records WHERE rowid < coalesce(
+         (SELECT rowid FROM idempotency_records WHERE expires_at > ?1 ORDER BY rowid LIMIT 1),
+         (SELECT max(rowid) + 1 FROM idempotency_records))`,
+    )
+    .run(cmd.at).changes;
   return success(report);
 }
 
