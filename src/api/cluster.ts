@@ -3,10 +3,10 @@
  * (the Raft core's messages, as JSON), and the membership API under /v1/cluster.
  */
 import { t, type Static } from "elysia";
-import { strict } from "./common";
+import { JsonInteger, strict } from "./common";
 
 const NodeId = t.String({ minLength: 1, maxLength: 2_048 });
-const Index = t.Integer({ minimum: 0 });
+const Index = JsonInteger({ minimum: 0 });
 const Envelope = { from: NodeId, to: NodeId, term: Index };
 
 const Entry = t.Object(
@@ -48,7 +48,7 @@ export const ClusterMember = t.Object({
   role: t.Union([t.Literal("voter"), t.Literal("learner")]),
   leader: t.Boolean(),
   /** Replication progress as the leader sees it (null unless this node is the leader, and for itself). */
-  match: t.Union([t.Integer(), t.Null()]),
+  match: t.Union([JsonInteger(), t.Null()]),
 });
 export type ClusterMember = Static<typeof ClusterMember>;
 
@@ -56,10 +56,10 @@ export const ClusterStatus = t.Object({
   self: t.String(),
   role: t.String({ description: "leader, follower, candidate; learner members are followers that do not vote" }),
   leader: t.Union([t.String(), t.Null()]),
-  term: t.Integer(),
-  commit: t.Integer(),
-  applied: t.Integer(),
-  snapshotIndex: t.Integer(),
+  term: JsonInteger(),
+  commit: JsonInteger(),
+  applied: JsonInteger(),
+  snapshotIndex: JsonInteger(),
   members: t.Array(ClusterMember),
 });
 export type ClusterStatus = Static<typeof ClusterStatus>;

@@ -1,6 +1,6 @@
 /** Request and response schemas of the host routes (`/v1/hosts…`). */
 import { t, type Static } from "elysia";
-import { Attempt, Capability, ErrorBody, Id, LIMITS, strict } from "./common";
+import { Attempt, Capability, ErrorBody, Id, JsonInteger, LIMITS, strict } from "./common";
 import { CompletionStatus, Job, JobResult, JobState } from "./jobs";
 
 export const HOST_STATES = ["active", "draining", "lost"] as const;
@@ -12,7 +12,7 @@ export const RegisterHostBody = t.Object(
     hostId: t.Optional(Id),
     name: t.String({ minLength: 1, maxLength: 200 }),
     capabilities: t.Array(Capability, { maxItems: LIMITS.requirements }),
-    slots: t.Integer({ minimum: 1, maximum: 1_024 }),
+    slots: JsonInteger({ minimum: 1, maximum: 1_024 }),
     version: t.String({ minLength: 1, maxLength: 64 }),
   },
   strict,
@@ -23,24 +23,24 @@ export const Host = t.Object({
   id: t.String(),
   name: t.String(),
   capabilities: t.Array(t.String()),
-  slots: t.Integer(),
+  slots: JsonInteger(),
   version: t.String(),
   state: t.Union(HOST_STATES.map((state) => t.Literal(state))),
-  registeredAt: t.Integer(),
-  lastHeartbeatAt: t.Integer(),
-  runningJobs: t.Integer(),
+  registeredAt: JsonInteger(),
+  lastHeartbeatAt: JsonInteger(),
+  runningJobs: JsonInteger(),
   /** Optional for clients of coordinators older than this field. */
   revokedAt: t.Optional(
-    t.Union([t.Integer(), t.Null()], { description: "when `skyclaw hosts revoke` ended its credential (its state is then lost); null if never" }),
+    t.Union([JsonInteger(), t.Null()], { description: "when `skyclaw hosts revoke` ended its credential (its state is then lost); null if never" }),
   ),
 });
 export type Host = Static<typeof Host>;
 
 export const RegisterHostResponse = t.Object({
   host: Host,
-  leaseMs: t.Integer(),
-  heartbeatMs: t.Integer(),
-  claimWaitMs: t.Integer(),
+  leaseMs: JsonInteger(),
+  heartbeatMs: JsonInteger(),
+  claimWaitMs: JsonInteger(),
   /** This host's own secret for every later call, shown only here: keep it (host.json, mode 0600). */
   credential: t.Optional(t.String()),
 });
@@ -58,7 +58,7 @@ export type HeartbeatBody = Static<typeof HeartbeatBody>;
 export const HeartbeatResponse = t.Object({
   host: Host,
   /** Leases renewed by this heartbeat, with their new expiry. */
-  renewed: t.Array(t.Object({ jobId: t.String(), attempt: t.Integer(), leaseExpiresAt: t.Integer() })),
+  renewed: t.Array(t.Object({ jobId: t.String(), attempt: JsonInteger(), leaseExpiresAt: JsonInteger() })),
   /** Jobs whose submitter asked to cancel them: stop them and complete with status "cancelled". */
   cancel: t.Array(LeaseRef),
   /** Leases this host no longer holds (expired, or given to another attempt): stop those jobs. */
@@ -71,9 +71,9 @@ export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
 export const ClaimBody = t.Object(
   {
     /** Free slots on the host: the most jobs this claim may return. */
-    slots: t.Integer({ minimum: 1, maximum: 1_024 }),
+    slots: JsonInteger({ minimum: 1, maximum: 1_024 }),
     /** Long-poll: wait up to this long for a matching job (capped by the coordinator). */
-    waitMs: t.Optional(t.Integer({ minimum: 0, maximum: 300_000 })),
+    waitMs: t.Optional(JsonInteger({ minimum: 0, maximum: 300_000 })),
   },
   strict,
 );
@@ -98,7 +98,7 @@ export const CompletionResult = t.Union([
   /** `state`: where the job went (succeeded, failed, cancelled; queued when a failure is retried). */
   t.Object({ jobId: t.String(), ok: t.Literal(true), state: JobState }),
   /** Refused as `POST /v1/jobs/:id/complete` would have been: `status` is that route's HTTP status. */
-  t.Object({ jobId: t.String(), ok: t.Literal(false), status: t.Integer(), error: ErrorBody }),
+  t.Object({ jobId: t.String(), ok: t.Literal(false), status: JsonInteger(), error: ErrorBody }),
 ]);
 export type CompletionResult = Static<typeof CompletionResult>;
 export const CompleteJobsResponse = t.Object({ results: t.Array(CompletionResult, { description: "one per completion, in order" }) });

@@ -1,6 +1,6 @@
 /** Request and response schemas of the job routes (`/v1/jobs…`). */
 import { t, type Static } from "elysia";
-import { Attempt, Capability, Id, LIMITS, strict } from "./common";
+import { Attempt, Capability, Id, JsonInteger, LIMITS, strict } from "./common";
 
 export const JobKind = t.Union([t.Literal("shell"), t.Literal("openclaw")]);
 export type JobKind = Static<typeof JobKind>;
@@ -53,11 +53,11 @@ export const EnqueueBody = t.Composite(
     t.Object({
       id: t.Optional(Id),
       requires: t.Optional(t.Array(Capability, { maxItems: LIMITS.requirements })),
-      priority: t.Optional(t.Integer({ minimum: -1_000, maximum: 1_000 })),
-      timeoutMs: t.Optional(t.Integer({ minimum: 100, maximum: 7 * 86_400_000 })),
-      maxAttempts: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+      priority: t.Optional(JsonInteger({ minimum: -1_000, maximum: 1_000 })),
+      timeoutMs: t.Optional(JsonInteger({ minimum: 100, maximum: 7 * 86_400_000 })),
+      maxAttempts: t.Optional(JsonInteger({ minimum: 1, maximum: 100 })),
       retryOnFailure: t.Optional(t.Boolean()),
-      backoffMs: t.Optional(t.Integer({ minimum: 0, maximum: 3_600_000 })),
+      backoffMs: t.Optional(JsonInteger({ minimum: 0, maximum: 3_600_000 })),
       /** Requires `id`: the id is part of what is signed. */
       signature: t.Optional(JobSignature),
     }),
@@ -68,9 +68,9 @@ export type EnqueueBody = Static<typeof EnqueueBody>;
 
 export const JobResult = t.Object(
   {
-    exitCode: t.Union([t.Integer(), t.Null()]),
+    exitCode: t.Union([JsonInteger(), t.Null()]),
     signal: t.Union([t.String(), t.Null()]),
-    durationMs: t.Integer({ minimum: 0 }),
+    durationMs: JsonInteger({ minimum: 0 }),
     /** Why the run ended when it was not a plain exit: timeout, cancelled, not_allowed, spawn_failed, lease_lost… */
     reason: t.Optional(t.String({ maxLength: 200 })),
     message: t.Optional(t.String({ maxLength: 4_096 })),
@@ -90,22 +90,22 @@ export const Job = t.Object({
   state: JobState,
   spec: JobSpec,
   requires: t.Array(t.String()),
-  priority: t.Integer(),
-  timeoutMs: t.Union([t.Integer(), t.Null()]),
-  attempt: t.Integer({ description: "number of the current or last lease; the fencing token" }),
-  maxAttempts: t.Integer(),
+  priority: JsonInteger(),
+  timeoutMs: t.Union([JsonInteger(), t.Null()]),
+  attempt: JsonInteger({ description: "number of the current or last lease; the fencing token" }),
+  maxAttempts: JsonInteger(),
   retryOnFailure: t.Boolean(),
-  backoffMs: t.Integer(),
+  backoffMs: JsonInteger(),
   hostId: t.Union([t.String(), t.Null()]),
-  leaseExpiresAt: t.Union([t.Integer(), t.Null()]),
-  availableAt: t.Integer(),
-  cancelRequestedAt: t.Union([t.Integer(), t.Null()]),
-  createdAt: t.Integer({ description: "milliseconds since the Unix epoch, as are all *At fields" }),
-  updatedAt: t.Integer(),
-  finishedAt: t.Union([t.Integer(), t.Null()]),
+  leaseExpiresAt: t.Union([JsonInteger(), t.Null()]),
+  availableAt: JsonInteger(),
+  cancelRequestedAt: t.Union([JsonInteger(), t.Null()]),
+  createdAt: JsonInteger({ description: "milliseconds since the Unix epoch, as are all *At fields" }),
+  updatedAt: JsonInteger(),
+  finishedAt: t.Union([JsonInteger(), t.Null()]),
   result: t.Union([JobResult, t.Null()]),
   lastError: t.Union([t.String(), t.Null()]),
-  outputBytes: t.Integer(),
+  outputBytes: JsonInteger(),
   outputTruncated: t.Boolean(),
   signature: t.Optional(JobSignature),
   /** Optional for clients of coordinators older than this field. */
@@ -137,7 +137,7 @@ const Lease = { hostId: Id, attempt: Attempt };
 
 export const RenewBody = t.Object(Lease, strict);
 export type RenewBody = Static<typeof RenewBody>;
-export const RenewResponse = t.Object({ jobId: t.String(), attempt: t.Integer(), leaseExpiresAt: t.Integer() });
+export const RenewResponse = t.Object({ jobId: t.String(), attempt: JsonInteger(), leaseExpiresAt: JsonInteger() });
 export type RenewResponse = Static<typeof RenewResponse>;
 
 /** How an attempt ended, as its host reports it. */
@@ -165,15 +165,15 @@ export const AppendOutputBody = t.Object(
   strict,
 );
 export type AppendOutputBody = Static<typeof AppendOutputBody>;
-export const AppendOutputResponse = t.Object({ accepted: t.Integer(), truncated: t.Boolean() });
+export const AppendOutputResponse = t.Object({ accepted: JsonInteger(), truncated: t.Boolean() });
 export type AppendOutputResponse = Static<typeof AppendOutputResponse>;
 
 export const OutputChunk = t.Object({
-  seq: t.Integer(),
-  attempt: t.Integer(),
+  seq: JsonInteger(),
+  attempt: JsonInteger(),
   stream: OutputStream,
   data: t.String(),
-  at: t.Integer(),
+  at: JsonInteger(),
 });
 export type OutputChunk = Static<typeof OutputChunk>;
 
@@ -192,7 +192,7 @@ export const OutputPage = t.Object({
   job: Job,
   chunks: t.Array(OutputChunk),
   /** Pass as `after` to continue. */
-  lastSeq: t.Integer(),
+  lastSeq: JsonInteger(),
 });
 export type OutputPage = Static<typeof OutputPage>;
 

@@ -69,8 +69,10 @@ function describe(error: ValueErrorLike): string {
   if (choices !== undefined && choices.length > 0 && choices.every((choice) => choice !== undefined)) {
     return `must be one of: ${choices.join(", ")}`;
   }
-  if (schema?.anyOf?.some((option) => option.type === "number" || option.type === "integer")) {
-    const bounds = [schema.anyOf.find((option) => option.minimum !== undefined)?.minimum, schema.anyOf.find((option) => option.maximum !== undefined)?.maximum];
+  // A body's integer is one schema; a query's (t.Integer, t.Numeric) is a union with a numeric string.
+  const numeric = (schema?.anyOf ?? (schema === undefined ? [] : [schema])).filter((option) => option.type === "number" || option.type === "integer");
+  if (numeric.length > 0) {
+    const bounds = [numeric.find((option) => option.minimum !== undefined)?.minimum, numeric.find((option) => option.maximum !== undefined)?.maximum];
     return bounds[0] !== undefined && bounds[1] !== undefined ? `must be a number from ${bounds[0]} to ${bounds[1]}` : "must be a number";
   }
   if (schema?.description !== undefined && /match/i.test(error.message)) return `must be a ${schema.description}`;

@@ -1,4 +1,7 @@
-/** Bodies are JSON whatever the content-type claims, and a POST without a body means `{}`. */
+/**
+ * Bodies are JSON whatever the content-type claims, a POST without a body means `{}`, and a
+ * body's integers are JSON numbers (only a query string's are parsed from text).
+ */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestCoordinator, stopTestCoordinators, type TestCoordinator } from "./harness";
 
@@ -33,5 +36,17 @@ describe("request bodies", () => {
     expect(reply.status).toBe(400);
     expect(reply.body).toMatchObject({ error: "invalid_request", field: "limit" });
     expect(reply.body.message).toStartWith("limit: ");
+  });
+
+  test("an integer field given as a string is refused and named, in range or not", async () => {
+    const jobsBefore = coordinator.rows("SELECT count(*) AS n FROM jobs")[0].n;
+    for (const priority of ["5", "5000"]) {
+      const reply = await coordinator.call("POST", "/v1/jobs", { body: { kind: "shell", command: "echo", priority } });
+      expect(reply.status).toBe(400);
+      expect(reply.body).toEqual({ error: "invalid_request", field: "priority", message: "priority: must be a number from -1000 to 1000" });
+    }
+    expect(coordinator.rows("SELECT count(*) AS n FROM jobs")[0].n).toBe(jobsBefore);
+    const query = await coordinator.call("GET", "/v1/jobs?limit=5");
+    expect(query.status).toBe(200);
   });
 });

@@ -84,6 +84,11 @@ describe("/openapi.json", () => {
     expect(host.properties?.revokedAt?.anyOf?.map((option) => option.type)).toContain("null");
     expect(host.required).not.toContain("revokedAt");
 
+    // A body's integer is a JSON integer, not "a string or an integer".
+    const claim = operation("post", "/v1/hosts/{id}/claim").requestBody?.content["application/json"]?.schema;
+    expect(claim?.properties?.slots).toEqual({ type: "integer", minimum: 1, maximum: 1_024 });
+    expect((job.properties?.attempt as { type?: string }).type).toBe("integer");
+
     const output = operation("get", "/v1/jobs/{id}/output");
     expect(output.parameters?.map((parameter) => `${parameter.in} ${parameter.name}`)).toEqual(
       expect.arrayContaining(["path id", "query after", "query waitMs"]),
