@@ -21,7 +21,7 @@ export function requestToken(headers: Headers): string | undefined {
 
 export function tokenMatches(expected: string, given: string | undefined): boolean {
   if (given === undefined) return false;
-  const digest = (value: string) => new Bun.CryptoHasher("sha256").update(value).digest();
+  const digest = (value: string) => Bun.SHA256.hash(value);
   return timingSafeEqual(digest(expected), digest(given));
 }
 

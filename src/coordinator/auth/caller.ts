@@ -22,11 +22,11 @@ export type Caller =
   /** `revokedHostId`: the token is the credential of a host that was revoked (the refusal says so). */
   | { role: "none"; revokedHostId?: string };
 
-const sha256 = (value: string): Buffer => Bun.CryptoHasher.hash("sha256", value);
+const sha256 = (value: string): NodeJS.TypedArray => Bun.SHA256.hash(value);
 
 /** Digests of the configured secrets (a handful, fixed for the process's life). */
-const secretDigests = new Map<string, Buffer>();
-function secretDigest(secret: string): Buffer {
+const secretDigests = new Map<string, NodeJS.TypedArray>();
+function secretDigest(secret: string): NodeJS.TypedArray {
   let digest = secretDigests.get(secret);
   if (digest === undefined) secretDigests.set(secret, (digest = sha256(secret)));
   return digest;

@@ -11,7 +11,7 @@ export function newHostCredential(): string {
 }
 
 export function credentialHash(credential: string): string {
-  return new Bun.CryptoHasher("sha256").update(credential).digest("hex");
+  return Bun.SHA256.hash(credential, "hex");
 }
 
 /** Only strings shaped like a credential are looked up: other tokens cost no query. */
