@@ -8,8 +8,8 @@ import type { CoordinatorNode } from "../node";
 export function revokeRoute(node: CoordinatorNode) {
   return new Elysia().post(
     "/v1/hosts/:id/revoke",
-    async ({ params, headers, path }): Promise<RevokeHostResponse> => {
-      const idempotency = idempotencyStamp(headers, { method: "POST", path, body: null }, node.config.idempotencyTtlMs);
+    async ({ params, path, request }): Promise<RevokeHostResponse> => {
+      const idempotency = idempotencyStamp(request.headers, { method: "POST", path, body: null }, node.config.idempotencyTtlMs);
       const revoked = await node.submit<RevokeHostResponse>({ type: "revokeHost", hostId: params.id, ...(idempotency && { idempotency }) });
       // Hosts parked in a claim learn of the requeued jobs now, not at their next poll.
       for (const jobId of revoked.requeued) {

@@ -15,8 +15,8 @@ export function hostCompletionRoutes(node: CoordinatorNode) {
   const stamp = idempotencyStamper(node.config.idempotencyTtlMs);
   return new Elysia().post(
     "/v1/hosts/:id/complete",
-    async ({ params, body, headers, path }): Promise<CompleteJobsResponse> => {
-      const idempotency = stamp(headers, "POST", path, body);
+    async ({ params, body, path, request }): Promise<CompleteJobsResponse> => {
+      const idempotency = stamp(request.headers, "POST", path, body);
       const { results } = await node.submit<{ results: CompletionOutcome[] }>({
         type: "completeMany",
         hostId: params.id,

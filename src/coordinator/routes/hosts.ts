@@ -35,8 +35,8 @@ export function hostRoutes(node: CoordinatorNode) {
   return new Elysia()
     .post(
       "/v1/hosts/register",
-      async ({ body, headers, path, request }): Promise<RegisterHostResponse> => {
-        const idempotency = stamp(headers, "POST", path, body);
+      async ({ body, path, request }): Promise<RegisterHostResponse> => {
+        const idempotency = stamp(request.headers, "POST", path, body);
         const { host, credential } = await registerHostWithCredential(node, callerOf(request), {
           type: "registerHost",
           hostId: body.hostId ?? `host_${Bun.randomUUIDv7().replaceAll("-", "")}`,
@@ -58,8 +58,8 @@ export function hostRoutes(node: CoordinatorNode) {
     )
     .post(
       "/v1/hosts/:id/heartbeat",
-      ({ params, body, headers, path }) => {
-        const idempotency = stamp(headers, "POST", path, body);
+      ({ params, body, path, request }) => {
+        const idempotency = stamp(request.headers, "POST", path, body);
         return node.submit<HeartbeatResponse>({
           type: "heartbeat",
           hostId: params.id,
@@ -72,8 +72,8 @@ export function hostRoutes(node: CoordinatorNode) {
     )
     .post(
       "/v1/hosts/:id/claim",
-      async ({ params, body, headers, path, request }): Promise<ClaimResponse> => {
-        const idempotency = stamp(headers, "POST", path, body);
+      async ({ params, body, path, request }): Promise<ClaimResponse> => {
+        const idempotency = stamp(request.headers, "POST", path, body);
         const deadline = node.clock.now() + Math.min(body.waitMs ?? timings.claimWaitMs, timings.claimWaitMs);
         const claim = () =>
           node.submit<ClaimResponse>({
@@ -109,8 +109,8 @@ export function hostRoutes(node: CoordinatorNode) {
     )
     .post(
       "/v1/hosts/:id/drain",
-      ({ params, headers, path }) => {
-        const idempotency = stamp(headers, "POST", path, null);
+      ({ params, path, request }) => {
+        const idempotency = stamp(request.headers, "POST", path, null);
         return node.submit<Host>({ type: "drainHost", hostId: params.id, ...(idempotency && { idempotency }) });
       },
       { params: IdParams, detail: { summary: "Drain a host: it stops claiming, finishes its jobs and exits", tags: ["hosts"] } },

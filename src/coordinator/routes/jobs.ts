@@ -35,8 +35,8 @@ export function jobRoutes(node: CoordinatorNode) {
   return new Elysia()
     .post(
       "/v1/jobs",
-      async ({ body, headers, path, set, request }) => {
-        const idempotency = stamp(headers, "POST", path, body);
+      async ({ body, path, set, request }) => {
+        const idempotency = stamp(request.headers, "POST", path, body);
         const jobId = body.id ?? `job_${Bun.randomUUIDv7().replaceAll("-", "")}`;
         const submitter = submitterOf(request);
         const job = await node.submit<Job>({
@@ -87,8 +87,8 @@ export function jobRoutes(node: CoordinatorNode) {
     )
     .post(
       "/v1/jobs/:id/cancel",
-      ({ params, body, headers, path }) => {
-        const idempotency = stamp(headers, "POST", path, body);
+      ({ params, body, path, request }) => {
+        const idempotency = stamp(request.headers, "POST", path, body);
         return node.submit<Job>({
           type: "cancel",
           jobId: params.id,
@@ -100,8 +100,8 @@ export function jobRoutes(node: CoordinatorNode) {
     )
     .post(
       "/v1/jobs/:id/renew",
-      ({ params, body, headers, path }) => {
-        const idempotency = stamp(headers, "POST", path, body);
+      ({ params, body, path, request }) => {
+        const idempotency = stamp(request.headers, "POST", path, body);
         return node.submit<RenewResponse>({
           type: "renewLease",
           jobId: params.id,
@@ -115,8 +115,8 @@ export function jobRoutes(node: CoordinatorNode) {
     )
     .post(
       "/v1/jobs/:id/output",
-      ({ params, body, headers, path }) => {
-        const idempotency = stamp(headers, "POST", path, body);
+      ({ params, body, path, request }) => {
+        const idempotency = stamp(request.headers, "POST", path, body);
         // The schema caps characters; storage is counted in bytes, and a character can take four.
         body.chunks.forEach((chunk, index) => {
           const bytes = Buffer.byteLength(chunk.data);
@@ -138,8 +138,8 @@ export function jobRoutes(node: CoordinatorNode) {
     )
     .post(
       "/v1/jobs/:id/complete",
-      ({ params, body, headers, path }) => {
-        const idempotency = stamp(headers, "POST", path, body);
+      ({ params, body, path, request }) => {
+        const idempotency = stamp(request.headers, "POST", path, body);
         return node.submit<Job>({
           type: "complete",
           jobId: params.id,
