@@ -14,6 +14,7 @@ import { apiDocs } from "./dashboard/api-docs";
 import { dashboardRoutes } from "./dashboard/routes";
 import { HttpError, validationErrorBody } from "./http-errors";
 import { parseJsonBody } from "./json-body";
+import { pathOf } from "./request-path";
 import { metricsRoutes } from "./metrics/metrics-routes";
 import type { CoordinatorNode } from "./node";
 import { hostCompletionRoutes } from "./routes/host-completions";
@@ -66,7 +67,7 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
           return { error: "invalid_json", message: "the request body is not valid JSON" };
         case "NOT_FOUND":
           set.status = 404;
-          return { error: "not_found", message: `no route ${request.method} ${new URL(request.url).pathname}` };
+          return { error: "not_found", message: `no route ${request.method} ${pathOf(request)}` };
         default: {
           const message = error instanceof Error ? error.message : String(error);
           if ("status" in Object(error) && typeof (error as { status: unknown }).status === "number") {
@@ -76,7 +77,7 @@ export function createApp(node: CoordinatorNode, cluster?: ClusterRuntime) {
               return { error: "invalid_request", message };
             }
           }
-          log.error(`coordinator: ${request.method} ${new URL(request.url).pathname} failed`, { error, stack: error instanceof Error ? error.stack : undefined });
+          log.error(`coordinator: ${request.method} ${pathOf(request)} failed`, { error, stack: error instanceof Error ? error.stack : undefined });
           set.status = 500;
           return { error: "internal", message: "internal error; the coordinator logged the details" };
         }
@@ -104,7 +105,7 @@ function durableReadHook(node: CoordinatorNode) {
   return ({ request }: { request: Request }): Promise<undefined> | undefined => {
     if (request.method !== "GET") return undefined;
     const pending = node.log.durable?.();
-    if (pending === undefined || !new URL(request.url).pathname.startsWith("/v1/")) return undefined;
+    if (pending === undefined || !pathOf(request).startsWith("/v1/")) return undefined;
     return pending.then(() => undefined);
   };
 }

@@ -14,6 +14,7 @@ import type { CoordinatorConfig } from "../../config";
 import { needsToken, requestToken } from "../auth";
 import { METRICS_PATH } from "../metrics/metrics-routes";
 import type { CoordinatorNode } from "../node";
+import { pathOf } from "../request-path";
 import { resolveCaller, type Caller } from "./caller";
 import { checkAccess, hostRevoked, unauthorized } from "./route-access";
 
@@ -38,7 +39,7 @@ export function resolveCallerHook(node: CoordinatorNode, clustered: boolean) {
   return ({ request }: { request: Request }): void => {
     const caller = resolveCaller(node.config.auth, node.db, requestToken(request.headers));
     callers.set(request, caller);
-    if (caller.role !== "none" || isOpenPath(node.config, new URL(request.url).pathname)) return;
+    if (caller.role !== "none" || isOpenPath(node.config, pathOf(request))) return;
     // Revocation is final, so even a follower can answer it without asking the leader.
     if (caller.revokedHostId !== undefined) throw hostRevoked(caller.revokedHostId);
     if (clustered && node.log.role() !== "leader") return;
