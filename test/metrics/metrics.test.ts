@@ -96,6 +96,7 @@ describe("GET /metrics", () => {
     expect((await coordinator.call("GET", `/v1/jobs/${job.id}`, { headers: { "x-skyclaw-token": "wrong" } })).status).toBe(401);
     expect((await coordinator.call("POST", "/v1/jobs", { body: { kind: "nope" } })).status).toBe(400);
     expect((await coordinator.call("GET", "/no/such/route")).status).toBe(404);
+    expect((await fetch(`${coordinator.url}/ui/app.js`)).status).toBe(200);
 
     const families = await metrics(coordinator);
     const requests = (labels: Record<string, string>) => sampleValue(families, "skyclaw_http_requests_total", labels);
@@ -105,6 +106,7 @@ describe("GET /metrics", () => {
     expect(requests({ method: "GET", route: "/v1/jobs/:id", status: "404" })).toBe(2);
     expect(requests({ method: "GET", route: "/v1/jobs/:id", status: "401" })).toBe(1);
     expect(requests({ method: "GET", route: "unmatched", status: "404" })).toBe(1);
+    expect(requests({ method: "GET", route: "/ui/app.js", status: "200" })).toBe(1);
     const routes = families.get("skyclaw_http_requests_total")!.samples.map((sample) => sample.labels.route);
     expect(routes.some((route) => route?.includes(job.id))).toBe(false);
 

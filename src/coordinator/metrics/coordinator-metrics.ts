@@ -40,8 +40,8 @@ export class CoordinatorMetrics {
   private readonly httpRequests: Counter;
   private readonly dispatchLatency: Histogram;
   private readonly leasesExpired: Counter;
-  /** The request counter's series by "method route status": the count is taken on every request. */
-  private readonly requestSeries = new Map<string, { value: number }>();
+  /** The request counter's series by method, route and status: looked up on every request, without building a key. */
+  private readonly requestSeries = new Map<string, Map<string, Map<number | string, { value: number }>>>();
 
   constructor(
     private readonly node: MetricsSource,
@@ -90,10 +90,13 @@ export class CoordinatorMetrics {
   }
 
   /** Counts one answered request; `route` is the route pattern (e.g. /v1/jobs/:id), never the raw path. */
-  countRequest(method: string, route: string, status: string): void {
-    const key = `${method} ${route} ${status}`;
-    let series = this.requestSeries.get(key);
-    if (series === undefined) this.requestSeries.set(key, (series = this.httpRequests.series({ method, route, status })));
+  countRequest(method: string, route: string, status: number | string): void {
+    let byRoute = this.requestSeries.get(method);
+    if (byRoute === undefined) this.requestSeries.set(method, (byRoute = new Map()));
+    let byStatus = byRoute.get(route);
+    if (byStatus === undefined) byRoute.set(route, (byStatus = new Map()));
+    let series = byStatus.get(status);
+    if (series === undefined) byStatus.set(status, (series = this.httpRequests.series({ method, route, status: String(status) })));
     series.value++;
   }
 
