@@ -25,6 +25,19 @@ describe("host credentials", () => {
     expect(f.coordinator.rows("SELECT credential_hash FROM hosts WHERE id = ?", fresh.host.id)).toEqual([row]);
   });
 
+  test("when an admin registers a known host again, its new credential works and the old one stops at once, even just after use", async () => {
+    const f = await startFixture();
+    const old = f.tokens["host-own"]!;
+    const heartbeat = (token: string) => send(f.coordinator.url, "POST", `/v1/hosts/${f.hostA}/heartbeat`, token, { running: [] });
+    expect((await heartbeat(old)).status).toBe(200);
+    const again = await send(f.coordinator.url, "POST", "/v1/hosts/register", ADMIN, { hostId: f.hostA, name: "host-a", capabilities: ["shell"], slots: 1, version: "t" });
+    expect(again.status).toBe(200);
+    expect(again.body.credential).toMatch(/^skyclaw-host-/);
+    expect(again.body.credential).not.toBe(old);
+    expect((await heartbeat(old)).status).toBe(401);
+    expect((await heartbeat(again.body.credential)).status).toBe(200);
+  });
+
   test("a host cannot renew, write output for or complete a job leased to another host, even under its own id", async () => {
     const f = await startFixture();
     const b = f.tokens["host-other"];

@@ -15,7 +15,9 @@ import { needsToken, requestToken } from "../auth";
 import { METRICS_PATH } from "../metrics/metrics-routes";
 import type { CoordinatorNode } from "../node";
 import { pathOf } from "../request-path";
+import { hostByCredentialHash } from "../../state/ownership";
 import { resolveCaller, type Caller } from "./caller";
+import { CredentialOwners } from "./credential-owners";
 import { checkAccess, hostRevoked, unauthorized } from "./route-access";
 
 const callers = new WeakMap<Request, Caller>();
@@ -36,8 +38,10 @@ function isOpenPath(config: CoordinatorConfig, path: string): boolean {
 
 /** The onRequest half: register before leader routing, so a follower refuses unknown tokens itself. */
 export function resolveCallerHook(node: CoordinatorNode, clustered: boolean) {
+  const owners = clustered ? undefined : new CredentialOwners(node.db, node.log);
+  const ownerOf = owners === undefined ? (hash: string) => hostByCredentialHash(node.db, hash) : (hash: string) => owners.ownerOf(hash);
   return ({ request }: { request: Request }): void => {
-    const caller = resolveCaller(node.config.auth, node.db, requestToken(request.headers));
+    const caller = resolveCaller(node.config.auth, ownerOf, requestToken(request.headers));
     callers.set(request, caller);
     if (caller.role !== "none" || isOpenPath(node.config, pathOf(request))) return;
     // Revocation is final, so even a follower can answer it without asking the leader.

@@ -7,10 +7,8 @@
  * credential from registration), `none`. With no secret configured at all every caller is admin:
  * a loopback coordinator stays open as in the seed.
  */
-import type { Database } from "bun:sqlite";
 import { timingSafeEqual } from "node:crypto";
 import type { AuthConfig, SubmitKey } from "../../config";
-import { hostByCredentialHash } from "../../state/ownership";
 import { credentialHash, looksLikeHostCredential } from "./host-credentials";
 
 export type Caller =
@@ -34,7 +32,12 @@ function secretDigest(secret: string): NodeJS.TypedArray {
 
 export const OPEN_CALLER: Caller = { role: "admin" };
 
-export function resolveCaller(auth: AuthConfig, db: Database, token: string | undefined): Caller {
+/** `ownerOf`: the host holding a credential (by its hash) and whether it was revoked, or null. */
+export function resolveCaller(
+  auth: AuthConfig,
+  ownerOf: (credentialHash: string) => { id: string; revoked: boolean } | null,
+  token: string | undefined,
+): Caller {
   if (!auth.enabled) return OPEN_CALLER;
   if (token === undefined || token === "") return { role: "none" };
   // Every configured secret is compared (constant time each, on digests as tokenMatches does),
@@ -51,7 +54,7 @@ export function resolveCaller(auth: AuthConfig, db: Database, token: string | un
   if (join) return { role: "join" };
   if (submitKey !== undefined) return { role: "submit", key: submitKey };
   if (looksLikeHostCredential(token)) {
-    const host = hostByCredentialHash(db, credentialHash(token));
+    const host = ownerOf(credentialHash(token));
     if (host !== null) return host.revoked ? { role: "none", revokedHostId: host.id } : { role: "host", hostId: host.id };
   }
   return { role: "none" };
