@@ -9,7 +9,7 @@
  * other people's jobs).
  */
 import type { Database } from "bun:sqlite";
-import type { CoordinatorConfig } from "../../config";
+import type { CoordinatorConfig, SubmitKey } from "../../config";
 import { canonicalSet } from "../../state/rows";
 import { hostExists, jobOwnership } from "../../state/ownership";
 import { HttpError } from "../http-errors";
@@ -91,12 +91,20 @@ const register: AccessRule = ({ caller, body, db }) => {
   return undefined;
 };
 
+/** What each submit key may require (the keys are fixed for the process's life). */
+const allowedByKey = new WeakMap<SubmitKey, ReadonlySet<string>>();
+function allowedFor(key: SubmitKey): ReadonlySet<string> {
+  let allowed = allowedByKey.get(key);
+  if (allowed === undefined) allowedByKey.set(key, (allowed = new Set(key.shell ? [...key.capabilities, "shell"] : key.capabilities)));
+  return allowed;
+}
+
 /** A submit key may ask only for what it was given: its capabilities, and shell only with the shell flag. */
 const enqueue: AccessRule = ({ caller, body }) => {
   if (isAdmin(caller)) return undefined;
   if (caller.role !== "submit") return forbidden(caller, "enqueue jobs");
   const job = body as { kind: string; requires?: string[] };
-  const allowed = new Set(caller.key.shell ? [...caller.key.capabilities, "shell"] : caller.key.capabilities);
+  const allowed = allowedFor(caller.key);
   if (job.kind === "shell" && !caller.key.shell) {
     return new HttpError(403, { error: "forbidden", field: "kind", message: `submit key "${caller.key.label}" may not enqueue shell jobs (no shell flag)` });
   }
