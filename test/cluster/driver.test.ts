@@ -33,6 +33,7 @@ class Network {
   constructor(
     readonly dir: string,
     readonly snapshotIntervalEntries = 10_000,
+    readonly driverOptions: { followerApplyDelayMs?: number } = {},
   ) {}
 
   start(id: string): TestNode {
@@ -53,6 +54,7 @@ class Network {
       minReplications: 2,
       snapshotIntervalEntries: this.snapshotIntervalEntries,
       snapshotRetainEntries: 2,
+      ...this.driverOptions,
       onFatal: (error) => {
         throw error;
       },
@@ -162,4 +164,22 @@ test("a node down across a compaction catches up from a snapshot image", async (
   expect(restarted.proposer.status().snapshotIndex).toBeGreaterThan(0);
   const lastApplied = (db: Database) => db.query<{ value: number }, []>("SELECT value FROM state_meta WHERE key = 'last_applied'").get()!.value;
   await until(() => lastApplied(restarted.db) === lastApplied(leader.db), "same last_applied");
+});
+
+test("a follower defers applying committed entries, and applies them first when it takes over", async () => {
+  network = new Network(tempDir(), 10_000, { followerApplyDelayMs: 60_000 });
+  for (const id of IDS) network.start(id);
+  const leader = await network.leader();
+  await leader.proposer.propose(enqueue("job-a"));
+  const committedAt = leader.proposer.status().commit;
+  const followers = [...network.nodes.values()].filter((node) => node !== leader);
+  await until(() => followers.every((node) => node.proposer.status().commit >= committedAt), "the followers to learn the commit");
+  for (const follower of followers) expect(jobIds(follower.db)).toEqual([]);
+
+  network.stop(leader.id);
+  const successor = await network.leader();
+  await until(() => jobIds(successor.db).includes("job-a"), "the new leader to apply what it had deferred");
+  const result = await successor.proposer.propose(enqueue("job-b"));
+  expect(result.ok).toBe(true);
+  expect(jobIds(successor.db)).toEqual(["job-a", "job-b"]);
 });

@@ -12,6 +12,11 @@
  *   log on the thread pool, if the Ready wrote entries, a snapshot or a term/vote → send the
  *   rest (votes, acknowledgements) → advance. While the fsync runs the event loop serves
  *   requests; messages and proposals that arrive meanwhile go into the next Ready together.
+ * - A follower applies committed entries in batches (up to `followerApplyDelayMs` late, or once
+ *   FOLLOWER_APPLY_BATCH are waiting): the cost of a state transaction grows far slower than
+ *   its size (pages shared by its entries are written once), and nobody waits on a follower's
+ *   apply (clients are answered by the leader; a local read is stale anyway). Any other role
+ *   applies at once, and a node that stops following first applies what it had deferred.
  * - A proposal resolves with its result once its entry is committed and applied here; it is
  *   refused at once when this node is not the leader, and rejected when another leader's entry
  *   took its place in the log.
@@ -53,6 +58,8 @@ export interface RaftDriverOptions<C, R> {
   snapshotRetainEntries: number;
   /** A proposal not applied within this long is rejected (it may still commit: retry idempotently). */
   proposalTimeoutMs?: number;
+  /** Longest a follower defers applying a committed entry (0: apply at once). */
+  followerApplyDelayMs?: number;
   /** The node can no longer apply the log (a disk or schema failure): stop the process. */
   onFatal?(error: unknown): void;
 }
@@ -97,6 +104,10 @@ export type SnapshotEvent =
 
 const AUTO_PROMOTE_EVERY_TICKS = 10;
 
+const DEFAULT_FOLLOWER_APPLY_DELAY_MS = 20;
+/** A follower applies at once when this many committed entries wait. */
+const FOLLOWER_APPLY_BATCH = 512;
+
 export class RaftProposer<C, R> implements Proposer<C, R> {
   readonly id: NodeId;
   private readonly raft: RaftNode;
@@ -108,6 +119,10 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   /** After a failed snapshot, none is tried again before this applied index. */
   private snapshotRetryIndex = 0;
   private readonly applyBatch: (entries: Entry[]) => AppliedEntry<C, R>[];
+  /** Committed entries a follower has not applied yet, in log order. */
+  private deferred: Entry[] = [];
+  private deferredTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly followerApplyDelayMs: number;
   private queued: QueuedProposal<C, R>[] = [];
   private inbox: Message[] = [];
   private readQueue: ReadWaiter[] = [];
@@ -135,6 +150,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   constructor(private readonly options: RaftDriverOptions<C, R>) {
     this.id = options.id;
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10_000;
+    this.followerApplyDelayMs = options.followerApplyDelayMs ?? DEFAULT_FOLLOWER_APPLY_DELAY_MS;
     this.storage = new RaftStorage(options.raftDbPath);
     this.snapshots = new StateSnapshots(options.snapshotDir);
     const persisted = this.storage.load();
@@ -202,6 +218,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.tickTimer);
+    if (this.deferredTimer !== null) clearTimeout(this.deferredTimer);
     this.imageWriter.stop();
     const closing = new RaftRefusal("closed", "the coordinator is shutting down", null);
     for (const proposal of this.queued) proposal.reject(closing);
@@ -381,8 +398,36 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     );
   }
 
+  /** Applies the Ready's committed entries (and any deferred before them), or defers them on a follower. */
   private applyCommitted(ready: Ready): AppliedEntry<C, R>[] {
-    return ready.committedEntries.length > 0 ? this.apply(ready.committedEntries) : [];
+    const committed = ready.committedEntries;
+    if (this.deferred.length === 0 && committed.length === 0) return [];
+    const entries = this.deferred.length === 0 ? committed : this.deferred.concat(committed);
+    const role = ready.softState?.role ?? this.soft.role;
+    if (role === "follower" && this.followerApplyDelayMs > 0 && entries.length < FOLLOWER_APPLY_BATCH) {
+      this.deferred = entries;
+      this.deferredTimer ??= setTimeout(() => this.applyDeferred(), this.followerApplyDelayMs);
+      return [];
+    }
+    this.deferred = [];
+    if (this.deferredTimer !== null) clearTimeout(this.deferredTimer);
+    this.deferredTimer = null;
+    return this.apply(entries);
+  }
+
+  private applyDeferred(): void {
+    this.deferredTimer = null;
+    if (this.closed || this.deferred.length === 0) return;
+    const entries = this.deferred;
+    this.deferred = [];
+    try {
+      const applied = this.apply(entries);
+      this.releaseReads();
+      if (applied.length > 0) for (const listener of this.listeners) this.safely(() => listener(applied));
+      this.maybeSnapshot();
+    } catch (error) {
+      this.fatal(error);
+    }
   }
 
   /** The rest of a Ready once it is durable: reads, advance, and telling listeners. */
@@ -427,6 +472,8 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   }
 
   private installSnapshot(index: number, name: string): void {
+    // The image reflects every entry it covers, deferred ones included.
+    this.deferred = this.deferred.filter((entry) => entry.index > index);
     this.snapshots.install(this.options.stateDb, name);
     this.appliedIndex = index;
     this.snapshotIndex = index;
