@@ -9,10 +9,11 @@
  * fsyncs the WAL on the thread pool, so the event loop goes on serving while the disk works.
  * The driver sends what depends on the write (votes, acknowledgements) only after that fsync.
  *
- * A write whose only change is the commit index needs no fsync: Raft does not need the commit
- * index durable (a node restarted with an older one learns it again from the leader, and the
- * core takes max(stored commit, last_applied); applied entries were synced). The next synced
- * write makes it durable with the rest of the WAL.
+ * A Ready whose only change is the commit index is not written at all: Raft does not need the
+ * commit index durable (a node restarted with an older one learns it again from the leader, and
+ * the core takes max(stored commit, last_applied); applied entries were synced). The commit is
+ * stored with the next write of entries, a snapshot, or a term or vote. On a follower that saves
+ * a transaction for most Readies (each append and heartbeat advances the commit).
  */
 import type { Database, Statement } from "bun:sqlite";
 import { migrate, MultiRowInsert, openDatabase } from "../../db";
@@ -52,8 +53,9 @@ export class RaftStorage {
   private readonly persistTransaction: (ready: Ready) => void;
   private readonly compactTransaction: (snapshot: Snapshot, firstKeptIndex: number) => void;
   private readonly insertEntries: MultiRowInsert;
-  /** Term and vote as last written: a change to either must be synced. */
-  private stored: { term: number; vote: string | null } = { term: 0, vote: null };
+  /** The hard state as last written, and as the core last reported it (written with the next write). */
+  private stored: HardState = { term: 0, vote: null, commit: 0 };
+  private latest: HardState = this.stored;
   private readonly wal: WalFsync;
 
   constructor(path: string) {
@@ -83,7 +85,7 @@ export class RaftStorage {
         this.truncateFrom.run(first.index);
         this.insertEntries.run(ready.entries.map((entry) => [entry.index, entry.term, entry.type, entry.data]));
       }
-      if (ready.hardState) this.writeHardState(ready.hardState);
+      if (!sameHardState(this.latest, this.stored)) this.writeHardState(this.latest);
     });
     this.compactTransaction = this.db.transaction((snapshot: Snapshot, firstKeptIndex: number) => {
       this.writeSnapshot(snapshot);
@@ -114,16 +116,17 @@ export class RaftStorage {
   }
 
   /**
-   * Writes what `ready` asks to persist, in one transaction, without an fsync. Returns whether
-   * the write must be synced (`sync()`) before anything that depends on it is sent.
+   * Writes what `ready` asks to persist, in one transaction, without an fsync. Returns whether it
+   * wrote anything; if so, the write must be synced (`sync()`) before anything that depends on it
+   * is sent.
    */
   write(ready: Ready): boolean {
-    if (ready.snapshot === null && ready.entries.length === 0 && ready.hardState === null) return false;
-    const needsSync =
-      ready.snapshot !== null || ready.entries.length > 0 || ready.hardState!.term !== this.stored.term || ready.hardState!.vote !== this.stored.vote;
+    if (ready.hardState !== null) this.latest = ready.hardState;
+    const termOrVoteChanged = this.latest.term !== this.stored.term || this.latest.vote !== this.stored.vote;
+    if (ready.snapshot === null && ready.entries.length === 0 && !termOrVoteChanged) return false;
     this.persistTransaction(ready);
-    if (ready.hardState) this.remember(ready.hardState);
-    return needsSync;
+    this.stored = this.latest;
+    return true;
   }
 
   /** Resolves once every write made before the call is on disk. */
@@ -148,7 +151,7 @@ export class RaftStorage {
   }
 
   private remember(hardState: HardState): HardState {
-    this.stored = { term: hardState.term, vote: hardState.vote };
+    this.stored = this.latest = hardState;
     return hardState;
   }
 
@@ -159,4 +162,8 @@ export class RaftStorage {
   private writeHardState(hardState: HardState): void {
     this.saveHardState.run(hardState.term, hardState.vote, hardState.commit);
   }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
 }

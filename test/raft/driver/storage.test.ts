@@ -1,6 +1,6 @@
 /**
  * The Raft log on SQLite: which writes must be synced before the driver sends what depends on
- * them, and that what was written and synced is what a restarted node loads (long batches are
+ * them, that the commit index rides along with them, and that what was written and synced is what a restarted node loads (long batches are
  * inserted in chunks; an entry at i replaces the stored tail from i on).
  */
 import { afterEach, expect, test } from "bun:test";
@@ -29,7 +29,7 @@ function entries(from: number, to: number, term: number): Entry[] {
   return Array.from({ length: to - from + 1 }, (_, i) => ({ index: from + i, term, type: "normal" as const, data: JSON.stringify({ n: from + i, term }) }));
 }
 
-test("entries and a new term or vote must be synced; a Ready that only moves the commit index need not be", async () => {
+test("entries and a new term or vote are written and must be synced; a Ready that only moves the commit index is not written", async () => {
   const storage = openStorage(join(tempDir("raft-storage"), "log.raft"));
   expect(storage.write(ready({}))).toBe(false);
   expect(storage.write(ready({ hardState: { term: 2, vote: "a", commit: 0 } }))).toBe(true);
@@ -38,6 +38,27 @@ test("entries and a new term or vote must be synced; a Ready that only moves the
   expect(storage.write(ready({ hardState: { term: 3, vote: null, commit: 3 } }))).toBe(true);
   expect(storage.write(ready({ hardState: { term: 3, vote: "b", commit: 3 } }))).toBe(true);
   await storage.sync();
+});
+
+test("a commit-only change is not written on its own, and is stored with the next write", async () => {
+  const path = join(tempDir("raft-storage"), "log.raft");
+  const first = openStorage(path);
+  first.write(ready({ entries: entries(1, 5, 1), hardState: { term: 1, vote: "a", commit: 2 } }));
+  expect(first.write(ready({ hardState: { term: 1, vote: "a", commit: 5 } }))).toBe(false);
+  await first.sync();
+  first.close();
+  open = [];
+  expect(openStorage(path).load().hardState).toEqual({ term: 1, vote: "a", commit: 2 });
+
+  const second = open[0]!;
+  expect(second.write(ready({ hardState: { term: 1, vote: "a", commit: 5 } }))).toBe(false);
+  expect(second.write(ready({ entries: entries(6, 6, 1) }))).toBe(true);
+  await second.sync();
+  second.close();
+  open = [];
+  const reloaded = openStorage(path).load();
+  expect(reloaded.hardState).toEqual({ term: 1, vote: "a", commit: 5 });
+  expect(reloaded.entries).toEqual(entries(1, 6, 1));
 });
 
 test("a restarted node loads every entry of a long batch in order, with a conflicting tail replaced", async () => {
