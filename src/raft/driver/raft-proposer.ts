@@ -181,15 +181,18 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     this.applyBatch = options.stateDb.transaction((entries: Entry[]) => {
       const applied: AppliedEntry<C, R>[] = [];
       const alreadyApplied = this.options.applier.lastApplied();
+      let run: Entry[] = [];
       for (const entry of entries) {
         if (entry.index <= alreadyApplied) continue; // the state db may be ahead of the log
-        if (entry.type !== "normal") {
-          this.options.applier.skip(entry.index);
+        if (entry.type === "normal") {
+          run.push(entry);
           continue;
         }
-        const command = JSON.parse(entry.data) as C;
-        applied.push({ index: entry.index, command, result: this.options.applier.apply(entry.index, command) });
+        this.applyRun(run, applied);
+        run = [];
+        this.options.applier.skip(entry.index);
       }
+      this.applyRun(run, applied);
       return applied;
     });
     this.tickTimer = setInterval(() => this.tick(), options.tickMs);
@@ -469,6 +472,16 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       }
     }
     return applied;
+  }
+
+  /** Consecutive commands in one go (the state machine records last_applied once for them). */
+  private applyRun(run: Entry[], applied: AppliedEntry<C, R>[]): void {
+    if (run.length === 0) return;
+    const applier = this.options.applier;
+    const first = run[0]!.index;
+    const commands = run.map((entry) => JSON.parse(entry.data) as C);
+    const results = applier.applyRun?.(first, commands) ?? commands.map((command, i) => applier.apply(first + i, command));
+    for (let i = 0; i < run.length; i++) applied.push({ index: first + i, command: commands[i]!, result: results[i]! });
   }
 
   private installSnapshot(index: number, name: string): void {
