@@ -33,7 +33,7 @@ class Network {
   constructor(
     readonly dir: string,
     readonly snapshotIntervalEntries = 10_000,
-    readonly driverOptions: { followerApplyDelayMs?: number } = {},
+    readonly driverOptions: { proposalTimeoutMs?: number; followerApplyDelayMs?: number } = {},
   ) {}
 
   start(id: string): TestNode {
@@ -164,6 +164,18 @@ test("a node down across a compaction catches up from a snapshot image", async (
   expect(restarted.proposer.status().snapshotIndex).toBeGreaterThan(0);
   const lastApplied = (db: Database) => db.query<{ value: number }, []>("SELECT value FROM state_meta WHERE key = 'last_applied'").get()!.value;
   await until(() => lastApplied(restarted.db) === lastApplied(leader.db), "same last_applied");
+});
+
+test("a proposal that cannot commit (its followers are down) is rejected once its timeout has passed", async () => {
+  network = new Network(tempDir(), 10_000, { proposalTimeoutMs: 300 });
+  for (const id of IDS) network.start(id);
+  const leader = await network.leader();
+  for (const id of IDS) if (id !== leader.id) network.stop(id);
+  const startedAt = performance.now();
+  const refusal = await leader.proposer.propose(enqueue("job-never")).catch((error: unknown) => error);
+  expect(refusal).toBeInstanceOf(RaftRefusal);
+  expect((refusal as RaftRefusal).reason).toBe("timeout");
+  expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300);
 });
 
 test("a follower defers applying committed entries, and applies them first when it takes over", async () => {

@@ -80,7 +80,8 @@ interface PendingProposal<R> {
   term: number;
   resolve(result: R | null): void;
   reject(error: unknown): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** performance.now() after which it is rejected as timed out (checked every tick). */
+  deadline: number;
 }
 
 interface QueuedProposal<C, R> {
@@ -226,10 +227,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     const closing = new RaftRefusal("closed", "the coordinator is shutting down", null);
     for (const proposal of this.queued) proposal.reject(closing);
     this.queued = [];
-    for (const [, proposal] of this.pending) {
-      clearTimeout(proposal.timer);
-      proposal.reject(closing);
-    }
+    for (const [, proposal] of this.pending) proposal.reject(closing);
     this.pending.clear();
     this.failReads(closing);
     // Snapshot images waiting for the fsync in flight: discarded (adoptSnapshot sees closed).
@@ -315,6 +313,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
 
   private tick(): void {
     if (this.closed) return;
+    this.expireProposals();
     this.raft.tick();
     if (this.soft.role === "leader" && ++this.ticks % AUTO_PROMOTE_EVERY_TICKS === 0) this.promoteCaughtUpLearners();
     this.flush();
@@ -464,7 +463,6 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       const proposal = this.pending.get(entry.index);
       if (proposal === undefined) continue;
       this.pending.delete(entry.index);
-      clearTimeout(proposal.timer);
       if (proposal.term !== entry.term) {
         proposal.reject(new RaftRefusal("overwritten", "leadership changed before the write committed; retry it", this.soft.leader));
       } else {
@@ -496,7 +494,6 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     for (const [entryIndex, proposal] of this.pending) {
       if (entryIndex > index) continue;
       this.pending.delete(entryIndex);
-      clearTimeout(proposal.timer);
       proposal.reject(new RaftRefusal("overwritten", "the outcome of the write is unknown (state replaced by a snapshot); retry it", this.soft.leader));
     }
   }
@@ -559,13 +556,23 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   private track<T>(result: ProposeResult): Promise<T | null> {
     if (!result.ok) return Promise.reject(new RaftRefusal(result.reason, result.message, result.leader));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending.get(result.index)?.timer !== timer) return;
-        this.pending.delete(result.index);
-        reject(new RaftRefusal("timeout", `the write was not committed within ${this.proposalTimeoutMs} ms (it may still be); retry it`, this.soft.leader));
-      }, this.proposalTimeoutMs);
-      this.pending.set(result.index, { term: result.term, resolve: resolve as (value: R | null) => void, reject, timer });
+      // A proposal of an earlier leadership at this index: its entry was replaced before it applied.
+      this.pending.get(result.index)?.reject(new RaftRefusal("overwritten", "leadership changed before the write committed; retry it", this.soft.leader));
+      // Deleted first so that the map stays in deadline order (expireProposals relies on it).
+      this.pending.delete(result.index);
+      const deadline = performance.now() + this.proposalTimeoutMs;
+      this.pending.set(result.index, { term: result.term, resolve: resolve as (value: R | null) => void, reject, deadline });
     });
+  }
+
+  /** Rejects the proposals past their deadline (one check per tick instead of a timer per proposal). */
+  private expireProposals(): void {
+    const now = performance.now();
+    for (const [index, proposal] of this.pending) {
+      if (proposal.deadline > now) return;
+      this.pending.delete(index);
+      proposal.reject(new RaftRefusal("timeout", `the write was not committed within ${this.proposalTimeoutMs} ms (it may still be); retry it`, this.soft.leader));
+    }
   }
 
   private startReads(): void {
