@@ -42,14 +42,17 @@ export class CoordinatorNode {
   private backoffTimers = new Set<ReturnType<typeof setTimeout>>();
   /** Built once: db.transaction() makes four wrapper functions each time it is called. */
   private readonly inReadTransaction: (read: () => unknown) => unknown;
+  /** False in a cluster: the connection is the Raft driver's, closed with the log. */
+  private readonly ownsDb: boolean;
 
   constructor(
     readonly config: CoordinatorConfig,
     readonly clock: Clock = { now: () => Date.now() },
-    /** In a cluster, the Raft driver (src/coordinator/cluster/); alone, the local log on this db. */
-    clusterLog?: Proposer<Command, CommandResult>,
+    /** In a cluster, the Raft driver (src/coordinator/cluster/) and its connection; alone, the local log on this db. */
+    clusterLog?: Proposer<Command, CommandResult> & { readonly stateDb: Database },
   ) {
-    this.db = openDatabase(config.dbPath);
+    this.db = clusterLog?.stateDb ?? openDatabase(config.dbPath);
+    this.ownsDb = clusterLog === undefined;
     this.stateMachine = new StateMachine(this.db);
     this.log = clusterLog ?? new LocalLog<Command, CommandResult>(this.db, this.stateMachine);
     this.inReadTransaction = this.db.transaction((read: () => unknown) => read());
@@ -95,7 +98,7 @@ export class CoordinatorNode {
     for (const timer of this.backoffTimers) clearTimeout(timer);
     this.waiters.wakeAll();
     this.log.close();
-    this.db.close();
+    if (this.ownsDb) this.db.close();
   }
 
   private async expireIfDue(): Promise<void> {

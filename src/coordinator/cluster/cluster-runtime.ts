@@ -1,8 +1,12 @@
 /**
- * A coordinator's part in a cluster: the Raft driver applying the log to the state database (on
- * a connection of its own), the transport to the peers, and the leader's duties that follow from
- * the log (extend live leases when elected). The coordinator sees only `log`, a Proposer whose
- * refusals are already the HTTP errors a client should see.
+ * A coordinator's part in a cluster: the Raft driver applying the log to the state database, the
+ * transport to the peers, and the leader's duties that follow from the log (extend live leases
+ * when elected). The coordinator sees only `log`, a Proposer whose refusals are already the HTTP
+ * errors a client should see, and reads the state through the driver's connection (`log.stateDb`).
+ *
+ * One connection for both: in WAL mode a connection's page cache is dropped whenever another
+ * connection committed since its last transaction, so with two, every read after an apply would
+ * fetch its pages again with pread.
  */
 import type { Database } from "bun:sqlite";
 import type { ClusterStatus } from "../../api";
@@ -23,12 +27,18 @@ export interface ClusterHost {
   submit<T>(proposal: { type: "extendLeases"; leaseMs: number }): Promise<T>;
 }
 
+/** The replicated log as the coordinator uses it, with the state database it applies to. */
+export interface ClusterLog extends Proposer<Command, CommandResult> {
+  /** Owned by the runtime (closed with the log): the coordinator reads through it and never closes it. */
+  readonly stateDb: Database;
+}
+
 export class ClusterRuntime {
   readonly self: string;
   readonly proposer: RaftProposer<Command, CommandResult>;
   readonly transport: PeerTransport;
   readonly leaderWatch: LeaderWatch;
-  readonly log: Proposer<Command, CommandResult>;
+  readonly log: ClusterLog;
   private readonly applyDb: Database;
 
   constructor(readonly config: CoordinatorConfig) {
@@ -76,6 +86,7 @@ export class ClusterRuntime {
       onApplied: (listener: (entries: AppliedEntry<Command, CommandResult>[]) => void) => proposer.onApplied(listener),
       role: () => proposer.role(),
       close: () => this.close(),
+      stateDb: this.applyDb,
     };
   }
 
