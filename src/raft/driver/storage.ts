@@ -9,11 +9,11 @@
  * fsyncs the WAL on the thread pool, so the event loop goes on serving while the disk works.
  * The driver sends what depends on the write (votes, acknowledgements) only after that fsync.
  *
- * A Ready whose only change is the commit index is not written at all: Raft does not need the
- * commit index durable (a node restarted with an older one learns it again from the leader, and
- * the core takes max(stored commit, last_applied); applied entries were synced). The commit is
- * stored with the next write of entries, a snapshot, or a term or vote. On a follower that saves
- * a transaction for most Readies (each append and heartbeat advances the commit).
+ * The commit index is stored only along with a new term or vote: Raft does not need it durable
+ * (a node restarted with an older one learns it again from the leader, and the core takes
+ * max(stored commit, last_applied); applied entries were synced). So a Ready whose only change is
+ * the commit index writes nothing (on a follower most do: each append and heartbeat advances it),
+ * and one with entries writes no hard-state page.
  */
 import type { Database, Statement } from "bun:sqlite";
 import { migrate, MultiRowInsert, openDatabase } from "../../db";
@@ -50,10 +50,10 @@ export class RaftStorage {
   private readonly saveSnapshot: Statement;
   private readonly deleteEntriesBefore: Statement;
   private readonly deleteAllEntries: Statement;
-  private readonly persistTransaction: (ready: Ready) => void;
+  private readonly persistTransaction: (ready: Ready, termOrVoteChanged: boolean) => void;
   private readonly compactTransaction: (snapshot: Snapshot, firstKeptIndex: number) => void;
   private readonly insertEntries: MultiRowInsert;
-  /** The hard state as last written, and as the core last reported it (written with the next write). */
+  /** The hard state as last written, and as the core last reported it (written with the next term or vote). */
   private stored: HardState = { term: 0, vote: null, commit: 0 };
   private latest: HardState = this.stored;
   private readonly wal: WalFsync;
@@ -75,7 +75,7 @@ export class RaftStorage {
       `INSERT INTO raft_snapshot (id, idx, term, membership, data) VALUES (1, ?1, ?2, ?3, ?4)
        ON CONFLICT (id) DO UPDATE SET idx = ?1, term = ?2, membership = ?3, data = ?4`,
     );
-    this.persistTransaction = this.db.transaction((ready: Ready) => {
+    this.persistTransaction = this.db.transaction((ready: Ready, termOrVoteChanged: boolean) => {
       if (ready.snapshot) {
         this.deleteAllEntries.run();
         this.writeSnapshot(ready.snapshot);
@@ -85,7 +85,7 @@ export class RaftStorage {
         this.truncateFrom.run(first.index);
         this.insertEntries.run(ready.entries.map((entry) => [entry.index, entry.term, entry.type, entry.data]));
       }
-      if (!sameHardState(this.latest, this.stored)) this.writeHardState(this.latest);
+      if (termOrVoteChanged) this.writeHardState(this.latest);
     });
     this.compactTransaction = this.db.transaction((snapshot: Snapshot, firstKeptIndex: number) => {
       this.writeSnapshot(snapshot);
@@ -124,8 +124,8 @@ export class RaftStorage {
     if (ready.hardState !== null) this.latest = ready.hardState;
     const termOrVoteChanged = this.latest.term !== this.stored.term || this.latest.vote !== this.stored.vote;
     if (ready.snapshot === null && ready.entries.length === 0 && !termOrVoteChanged) return false;
-    this.persistTransaction(ready);
-    this.stored = this.latest;
+    this.persistTransaction(ready, termOrVoteChanged);
+    if (termOrVoteChanged) this.stored = this.latest;
     return true;
   }
 
@@ -164,6 +164,3 @@ export class RaftStorage {
   }
 }
 
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}

@@ -1,6 +1,6 @@
 /**
  * The Raft log on SQLite: which writes must be synced before the driver sends what depends on
- * them, that the commit index rides along with them, and that what was written and synced is what a restarted node loads (long batches are
+ * them, that the commit index rides along with a new term or vote, and that what was written and synced is what a restarted node loads (long batches are
  * inserted in chunks; an entry at i replaces the stored tail from i on).
  */
 import { afterEach, expect, test } from "bun:test";
@@ -40,25 +40,26 @@ test("entries and a new term or vote are written and must be synced; a Ready tha
   await storage.sync();
 });
 
-test("a commit-only change is not written on its own, and is stored with the next write", async () => {
+test("the commit index is stored only along with a new term or vote", async () => {
   const path = join(tempDir("raft-storage"), "log.raft");
   const first = openStorage(path);
   first.write(ready({ entries: entries(1, 5, 1), hardState: { term: 1, vote: "a", commit: 2 } }));
   expect(first.write(ready({ hardState: { term: 1, vote: "a", commit: 5 } }))).toBe(false);
+  expect(first.write(ready({ entries: entries(6, 6, 1) }))).toBe(true);
   await first.sync();
   first.close();
   open = [];
-  expect(openStorage(path).load().hardState).toEqual({ term: 1, vote: "a", commit: 2 });
+  const reloaded = openStorage(path).load();
+  expect(reloaded.hardState).toEqual({ term: 1, vote: "a", commit: 2 });
+  expect(reloaded.entries).toEqual(entries(1, 6, 1));
 
   const second = open[0]!;
-  expect(second.write(ready({ hardState: { term: 1, vote: "a", commit: 5 } }))).toBe(false);
-  expect(second.write(ready({ entries: entries(6, 6, 1) }))).toBe(true);
+  expect(second.write(ready({ hardState: { term: 1, vote: "a", commit: 6 } }))).toBe(false);
+  expect(second.write(ready({ hardState: { term: 2, vote: null, commit: 6 } }))).toBe(true);
   await second.sync();
   second.close();
   open = [];
-  const reloaded = openStorage(path).load();
-  expect(reloaded.hardState).toEqual({ term: 1, vote: "a", commit: 5 });
-  expect(reloaded.entries).toEqual(entries(1, 6, 1));
+  expect(openStorage(path).load().hardState).toEqual({ term: 2, vote: null, commit: 6 });
 });
 
 test("a restarted node loads every entry of a long batch in order, with a conflicting tail replaced", async () => {
