@@ -1,6 +1,6 @@
 /** `skyclaw coordinator` as a real process: refusing a bad configuration, starting and stopping cleanly. */
 import { afterAll, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isGone, killAll, runCli, startCoordinatorProcess, tempDir } from "../helpers/processes";
 
@@ -44,4 +44,20 @@ test("with a token it serves on 0.0.0.0, guards the API, and exits 0 on SIGTERM"
   expect(coordinator.stderr()).not.toContain("process-token");
   expect(await coordinator.stop()).toBe(0);
   expect(isGone(coordinator.pid)).toBe(true);
+});
+
+/** The process's environment as the kernel holds it (Linux). */
+function environOf(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+}
+
+test("it restarts itself in place (same pid) with the server allocator setting, and keeps one already given", async () => {
+  const tuned = await startCoordinatorProcess();
+  expect(environOf(tuned.pid)).toContain("MIMALLOC_PURGE_DELAY=-1");
+  expect((await fetch(`${tuned.url}/health`)).status).toBe(200);
+  expect(await tuned.stop()).toBe(0);
+
+  const given = await startCoordinatorProcess({ env: { MIMALLOC_PURGE_DELAY: "250" } });
+  expect(environOf(given.pid)).toContain("MIMALLOC_PURGE_DELAY=250");
+  expect(await given.stop()).toBe(0);
 });

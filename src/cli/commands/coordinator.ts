@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { loadCoordinatorConfig, loadLogConfig } from "../../config";
 import { startCoordinator } from "../../coordinator/server";
 import { log } from "../../log";
+import { restartWithServerAllocator } from "../server-allocator";
 import { untilSignal } from "../signals";
 
 export const coordinatorCommand = defineCommand({
@@ -10,6 +11,7 @@ export const coordinatorCommand = defineCommand({
     description: "Run a coordinator: job queue, host registry and leases in SQLite (configured by SKYCLAW_* variables)",
   },
   async run() {
+    restartWithServerAllocator();
     log.configure(loadLogConfig());
     const config = loadCoordinatorConfig();
     const coordinator = startCoordinator(config);
