@@ -38,7 +38,15 @@ export async function startBenchCoordinator(name: string, env: Record<string, st
     if (value !== undefined && !key.startsWith("SKYCLAW_")) childEnvironment[key] = value;
   }
   const child = Bun.spawn([process.execPath, ...PROFILER_FLAGS, cliEntry, "coordinator"], {
-    env: { ...childEnvironment, SKYCLAW_COORDINATOR_PORT: "0", SKYCLAW_DB_PATH: join(dataDir, "coordinator.db"), ...env },
+    env: {
+      ...childEnvironment,
+      // A profiled coordinator does not restart itself with the server allocator setting
+      // (src/cli/server-allocator.ts): it gets the setting from here, as unprofiled ones have it.
+      ...(PROFILER_FLAGS.length > 0 && { MIMALLOC_PURGE_DELAY: "-1" }),
+      SKYCLAW_COORDINATOR_PORT: "0",
+      SKYCLAW_DB_PATH: join(dataDir, "coordinator.db"),
+      ...env,
+    },
     stdin: "ignore",
     stdout: "ignore",
     stderr: "pipe",

@@ -8,6 +8,11 @@ import { defineCommand, type CommandDef } from "citty";
 import { VERSION } from "../version";
 import { failAndExit } from "./errors";
 import { runCli } from "./runner";
+import { restartWithServerAllocator } from "./server-allocator";
+
+// Before the command's modules load: the restart replaces this process, and the less it has
+// started (threads, collections of the heap), the less there is to cut short.
+if (process.argv[2] === "coordinator" || process.argv[2] === "dev") restartWithServerAllocator();
 
 const main = defineCommand({
   meta: { name: "skyclaw", version: VERSION, description: "Pool machines into one job network for OpenClaw and shell jobs" },

@@ -2,7 +2,6 @@ import { defineCommand } from "citty";
 import { loadCoordinatorConfig, loadLogConfig } from "../../config";
 import { startCoordinator } from "../../coordinator/server";
 import { log } from "../../log";
-import { restartWithServerAllocator } from "../server-allocator";
 import { untilSignal } from "../signals";
 
 export const coordinatorCommand = defineCommand({
@@ -11,7 +10,6 @@ export const coordinatorCommand = defineCommand({
     description: "Run a coordinator: job queue, host registry and leases in SQLite (configured by SKYCLAW_* variables)",
   },
   async run() {
-    restartWithServerAllocator();
     log.configure(loadLogConfig());
     const config = loadCoordinatorConfig();
     const coordinator = startCoordinator(config);

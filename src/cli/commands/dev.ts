@@ -5,7 +5,6 @@ import { startHost, type HostStopCause } from "../../host/daemon";
 import { EXIT_HOST_REVOKED } from "../../host/revocation";
 import { log } from "../../log";
 import { runHostUntilStopped } from "../host-signals";
-import { restartWithServerAllocator } from "../server-allocator";
 
 export const devCommand = defineCommand({
   meta: {
@@ -14,7 +13,6 @@ export const devCommand = defineCommand({
       "Run a coordinator on .skyclaw/dev.db and a local host in one process, to try Skyclaw on one machine (exits 3 when its host is revoked)",
   },
   async run() {
-    restartWithServerAllocator();
     log.configure(loadLogConfig());
     const config = loadDevConfig();
     const coordinator = startCoordinator(config.coordinator);
