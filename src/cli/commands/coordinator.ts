@@ -12,6 +12,9 @@ export const coordinatorCommand = defineCommand({
   async run() {
     log.configure(loadLogConfig());
     const config = loadCoordinatorConfig();
+    // Installed before "listening" is printed: a supervisor may send SIGTERM the moment it reads
+    // it, and until a handler is in place SIGTERM ends the process without a clean stop.
+    const signalled = untilSignal();
     const coordinator = startCoordinator(config);
     log.info(`coordinator ${config.nodeId} listening on ${coordinator.url}`, {
       node: config.nodeId,
@@ -19,7 +22,7 @@ export const coordinatorCommand = defineCommand({
       db: config.dbPath,
       auth: config.token === undefined ? "none (loopback only)" : "token",
     });
-    await untilSignal();
+    await signalled;
     await coordinator.stop();
   },
 });
