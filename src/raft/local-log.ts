@@ -8,6 +8,13 @@
  * batches are applied, and a batch's proposers are answered, and its listeners told, only when
  * an fsync that began after its commit is done. One fsync is in flight at a time; it covers
  * every batch committed before it started, so under load batches grow instead of queueing.
+ *
+ * Under load, commits are at least `minCommitIntervalMs` apart (like PostgreSQL's commit_delay,
+ * which waits only when other transactions are active): a COMMIT writes every page its batch
+ * dirtied, two write() calls each, so commits of a few entries each turn cost the event loop
+ * more than the entries themselves (22% of its time in a profile of the cycle load). A proposal
+ * after a quiet spell is committed at the next turn, as before: an idle coordinator adds nothing
+ * to a job's dispatch.
  */
 import type { Database } from "bun:sqlite";
 import { migrate, MultiRowInsert } from "../db";
@@ -22,6 +29,9 @@ const LOG_MIGRATIONS = [
      data TEXT NOT NULL
    ) STRICT;`,
 ];
+
+/** Least time between the starts of two commits (see the module comment). */
+const DEFAULT_MIN_COMMIT_INTERVAL_MS = 1.5;
 
 /** Applied entries kept for inspection before they are compacted away. */
 const RETAINED_ENTRIES = 10_000;
@@ -54,11 +64,16 @@ export class LocalLog<C, R> implements Proposer<C, R> {
   /** Built once: db.transaction() makes four wrapper functions each time it is called. */
   private readonly appendAndApply: (batch: Pending<C, R>[]) => AppliedEntry<C, R>[];
 
+  private lastFlushAt = -Infinity;
+  private readonly minCommitIntervalMs: number;
+
   constructor(
     private readonly db: Database,
     private readonly applier: Applier<C, R>,
     wal?: CommitSync,
+    options: { minCommitIntervalMs?: number } = {},
   ) {
+    this.minCommitIntervalMs = options.minCommitIntervalMs ?? DEFAULT_MIN_COMMIT_INTERVAL_MS;
     migrate(db, "log", LOG_MIGRATIONS);
     this.append = new MultiRowInsert(db, "INSERT INTO raft_log (idx, term, data)", "(?, 1, ?)");
     this.wal = wal ?? new WalFsync(db);
@@ -92,7 +107,9 @@ export class LocalLog<C, R> implements Proposer<C, R> {
       this.pending.push({ command, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        const wait = this.lastFlushAt + this.minCommitIntervalMs - performance.now();
+        if (wait > 0) setTimeout(() => this.flush(), wait);
+        else setImmediate(() => this.flush());
       }
     });
   }
@@ -130,6 +147,7 @@ export class LocalLog<C, R> implements Proposer<C, R> {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.lastFlushAt = performance.now();
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;

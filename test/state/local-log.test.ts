@@ -126,10 +126,16 @@ class ManualSync implements CommitSync {
   started = 0;
   syncedNow = 0;
   private inFlight: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  private startWaiters: (() => void)[] = [];
 
   sync(): Promise<void> {
     this.started++;
+    for (const wake of this.startWaiters.splice(0)) wake();
     return new Promise((resolve, reject) => (this.inFlight = { resolve, reject }));
+  }
+  /** Resolves when the log starts its next fsync (right after its next commit). */
+  nextStart(): Promise<void> {
+    return new Promise((resolve) => this.startWaiters.push(resolve));
   }
   syncNow(): void {
     this.syncedNow++;
@@ -154,11 +160,12 @@ class ManualSync implements CommitSync {
 /** Lets the log run its group-commit turn and every promise callback that follows. */
 const settle = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
 
-function openWithSync(path: string) {
+/** A log whose fsyncs the test completes by hand; commits are paced only where a test asks. */
+function openWithSync(path: string, minCommitIntervalMs = 0) {
   const db = openDatabase(path);
   const machine = new StateMachine(db);
   const sync = new ManualSync();
-  const log = new LocalLog<Command, CommandResult>(db, machine, sync);
+  const log = new LocalLog<Command, CommandResult>(db, machine, sync, { minCommitIntervalMs });
   const batches: AppliedEntry<Command, CommandResult>[][] = [];
   log.onApplied((entries) => batches.push(entries));
   return { db, machine, log, sync, batches, close: () => (log.close(), db.close()) };
@@ -341,6 +348,34 @@ describe("ordering", () => {
       expect(machine.lastApplied()).toBe(1);
     } finally {
       db.close();
+    }
+  });
+});
+
+describe("commit pacing", () => {
+  test("under load commits are at least minCommitIntervalMs apart; after a quiet spell the next proposal commits at the next turn", async () => {
+    const node = openWithSync(freshPath(), 200);
+    try {
+      const startedAt = performance.now();
+      void node.log.propose(enqueue({ jobId: "a" }));
+      await settle();
+      // Nothing committed before it: at once.
+      expect(node.machine.lastApplied()).toBe(1);
+      await node.sync.complete();
+
+      const secondCommit = node.sync.nextStart();
+      void node.log.propose(enqueue({ jobId: "b" }));
+      void node.log.propose(enqueue({ jobId: "c" }));
+      await settle();
+      // Right after a commit: held for the rest of the interval, then committed together.
+      expect(node.machine.lastApplied()).toBe(1);
+      await secondCommit;
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(195);
+      expect(node.machine.lastApplied()).toBe(3);
+      await node.sync.complete();
+      expect(node.batches.map((batch) => batch.map((entry) => entry.index))).toEqual([[1], [2, 3]]);
+    } finally {
+      node.close();
     }
   });
 });
