@@ -18,13 +18,12 @@
 import { newIdempotencyKey } from "../src/client/http";
 import { startBenchCluster, type BenchCluster } from "./cluster-process";
 import { killBenchCoordinators } from "./coordinator-process";
-import { runCycleLoad } from "./cycle-load";
+import { CYCLE_SHAPE, runCycleLoad } from "./cycle-load";
 import { runEnqueueLoad, type EnqueueResult } from "./enqueue-load";
 import { formatMs, formatRate, median, parseBenchFlags, throughputRow, type BenchRow, type Phase, type ThroughputSample } from "./measure";
 
 export const CLUSTER_TARGETS = { enqueue: 5_000, cycle: 5_000, failoverMs: 2_000, stateSizeRatio: 0.8 } as const;
 const CLIENTS = 64;
-const CYCLE_SHAPE = { hosts: 8, slotsPerHost: 8, enqueuers: 16, backlog: 256 } as const;
 const SMALL_STATE_JOBS = 1_000;
 const LARGE_STATE_JOBS = 100_000;
 const PRELOAD_CONCURRENCY = 128;
@@ -98,7 +97,7 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
   return [
     throughputRow(`3-node enqueue, ${CLIENTS} clients at the leader (jobs/s)`, samples.leader, CLUSTER_TARGETS.enqueue),
     throughputRow(`3-node enqueue, ${CLIENTS} clients over 3 nodes (jobs/s)`, samples.spread, CLUSTER_TARGETS.enqueue),
-    throughputRow(`3-node cycle, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`, samples.cycle, CLUSTER_TARGETS.cycle),
+    throughputRow(`3-node cycle, ${CYCLE_SHAPE.enqueuers} clients, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`, samples.cycle, CLUSTER_TARGETS.cycle),
     {
       name: "3-node failover, kill -9 leader → acked write (ms)",
       values: samples.failoverMs,

@@ -37,6 +37,14 @@ export interface CycleResult {
   emptyClaims: number;
 }
 
+/**
+ * The cycle scenario's shape, alone and in the cluster. 64 submitting clients, as in the enqueue
+ * scenario: each waits for its answer, so n clients cap the rate at n ÷ the enqueue latency
+ * (16, the earlier shape, capped one coordinator at ~4,600/s while its CPU had room). The
+ * backlog bounds the jobs waiting for a slot, so the queue does not grow without end.
+ */
+export const CYCLE_SHAPE = { hosts: 8, slotsPerHost: 8, enqueuers: 64, backlog: 256 } as const;
+
 const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"] });
 const CLAIM_WAIT_MS = 1_000;
 const RESULT = { exitCode: 0, signal: null, durationMs: 0 };

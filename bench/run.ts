@@ -27,7 +27,7 @@ import { join } from "node:path";
 import { buildBinary } from "./build-binary";
 import { runClusterBench } from "./cluster";
 import { killBenchCoordinators, startBenchCoordinator } from "./coordinator-process";
-import { runCycleLoad } from "./cycle-load";
+import { CYCLE_SHAPE, runCycleLoad } from "./cycle-load";
 import { runEnqueueLoad } from "./enqueue-load";
 import { killBenchHosts } from "./host-process";
 import { runHostScenario, type HostScenarioResult } from "./host-scenario";
@@ -36,7 +36,6 @@ import { formatMs, formatRate, median, parseBenchFlags, throughputRow, type Benc
 
 const TARGETS = { enqueue: 10_000, cycle: 5_000, dispatchP50Ms: 5, dispatchP99Ms: 25, hostIdleRssMb: 60 } as const;
 const ENQUEUE_CLIENTS = 64;
-const CYCLE_SHAPE = { hosts: 8, slotsPerHost: 8, enqueuers: 16, backlog: 256 } as const;
 
 const flags = parseBenchFlags("bench");
 const { runs, phase } = flags;
@@ -141,7 +140,7 @@ try {
 const rows: BenchRow[] = [
   throughputRow(`enqueue, ${ENQUEUE_CLIENTS} clients (jobs/s)`, samples.enqueue, TARGETS.enqueue),
   throughputRow(`enqueue, ${ENQUEUE_CLIENTS} clients, no idempotency keys (jobs/s)`, samples.enqueueNoKeys, TARGETS.enqueue),
-  throughputRow(`cycle, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`, samples.cycle, TARGETS.cycle),
+  throughputRow(`cycle, ${CYCLE_SHAPE.enqueuers} clients, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`, samples.cycle, TARGETS.cycle),
   {
     name: "dispatch p50, idle host (ms)",
     values: hostSamples.source.map((sample) => sample.dispatch.p50Ms),
