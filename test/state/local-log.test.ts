@@ -353,27 +353,44 @@ describe("ordering", () => {
 });
 
 describe("commit pacing", () => {
-  test("under load commits are at least minCommitIntervalMs apart; after a quiet spell the next proposal commits at the next turn", async () => {
+  const proposeMany = (node: ReturnType<typeof openWithSync>, prefix: string, count: number) => {
+    for (let i = 0; i < count; i++) void node.log.propose(enqueue({ jobId: `${prefix}-${i}` }));
+  };
+
+  test("after a batch of 8 or more, the next commit waits for the rest of minCommitIntervalMs and takes what came meanwhile", async () => {
     const node = openWithSync(freshPath(), 200);
     try {
       const startedAt = performance.now();
-      void node.log.propose(enqueue({ jobId: "a" }));
+      proposeMany(node, "busy", 8);
       await settle();
       // Nothing committed before it: at once.
-      expect(node.machine.lastApplied()).toBe(1);
+      expect(node.machine.lastApplied()).toBe(8);
       await node.sync.complete();
 
       const secondCommit = node.sync.nextStart();
-      void node.log.propose(enqueue({ jobId: "b" }));
-      void node.log.propose(enqueue({ jobId: "c" }));
+      proposeMany(node, "next", 2);
       await settle();
-      // Right after a commit: held for the rest of the interval, then committed together.
-      expect(node.machine.lastApplied()).toBe(1);
+      // After a batch that shows load: held for the rest of the interval, then committed together.
+      expect(node.machine.lastApplied()).toBe(8);
       await secondCommit;
       expect(performance.now() - startedAt).toBeGreaterThanOrEqual(195);
-      expect(node.machine.lastApplied()).toBe(3);
+      expect(node.machine.lastApplied()).toBe(10);
       await node.sync.complete();
-      expect(node.batches.map((batch) => batch.map((entry) => entry.index))).toEqual([[1], [2, 3]]);
+      expect(node.batches.map((batch) => batch.length)).toEqual([8, 2]);
+    } finally {
+      node.close();
+    }
+  });
+
+  test("after a small batch (one client writing request after request) the next is committed at the next turn", async () => {
+    const node = openWithSync(freshPath(), 200);
+    try {
+      proposeMany(node, "single", 1);
+      await settle();
+      await node.sync.complete();
+      proposeMany(node, "again", 1);
+      await settle();
+      expect(node.machine.lastApplied()).toBe(2);
     } finally {
       node.close();
     }
