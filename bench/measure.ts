@@ -120,6 +120,15 @@ export interface BenchRow {
   format: (value: number) => string;
 }
 
+/**
+ * Warm-up of a full run before its window opens. A coordinator's first seconds are not its
+ * steady state: the JIT compiles its hot paths on another thread, at ~40-120 µs of CPU per
+ * operation in the first seconds (per-thread CPU from /proc), competing with the coordinator
+ * for the same two cores. One cycle scenario, same build, 3 rounds each: 1 s warm-up 5,511-5,730
+ * cycles/s at 167-175 µs; 3 s warm-up 5,908-6,487/s at 146-157 µs.
+ */
+const STEADY_STATE_WARMUP_MS = 3_000;
+
 export interface BenchFlags {
   quick: boolean;
   runs: number;
@@ -139,7 +148,7 @@ export function parseBenchFlags(program: string): BenchFlags {
     console.error(`${program}: --runs must be a whole number from 1 to 50, got "${flags.runs}"`);
     process.exit(2);
   }
-  const phase: Phase = quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: 1_000, measureMs: 4_000 };
+  const phase: Phase = quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: STEADY_STATE_WARMUP_MS, measureMs: 4_000 };
   return { quick, runs, phase };
 }
 
