@@ -4,7 +4,8 @@
  *
  *   enqueue at the leader   64 clients, all at the leader (target 5,000 jobs/s)
  *   enqueue spread          64 clients, 22/21/21 over the three nodes: followers forward to the leader
- *   cycle                   enqueue → claim → complete at the leader, simulated hosts (target 5,000/s)
+ *   cycle                   enqueue → claim → complete at the leader, simulated hosts, the two fleets
+ *                           of cycle-load.ts (target 5,000/s)
  *   failover                kill -9 of the leader → first acknowledged write, sent to the survivors
  *                           (default Raft timings; target ≤ 2 s)
  *   state size              enqueue rate with 100,000 jobs stored ÷ the rate with 1,000, same cluster
@@ -18,7 +19,7 @@
 import { newIdempotencyKey } from "../src/client/http";
 import { startBenchCluster, type BenchCluster } from "./cluster-process";
 import { killBenchCoordinators } from "./coordinator-process";
-import { CYCLE_SHAPE, runCycleLoad } from "./cycle-load";
+import { CYCLE_SHAPES, cycleShapeName, runCycleLoad } from "./cycle-load";
 import { runEnqueueLoad, type EnqueueResult } from "./enqueue-load";
 import { formatMs, formatRate, median, parseBenchFlags, throughputRow, type BenchRow, type Phase, type ThroughputSample } from "./measure";
 
@@ -33,7 +34,7 @@ const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"
 
 export async function runClusterBench(options: { runs: number; phase: Phase; log: (line: string) => void }): Promise<BenchRow[]> {
   const { phase, log } = options;
-  const samples = { leader: [] as ThroughputSample[], spread: [] as ThroughputSample[], cycle: [] as ThroughputSample[], failoverMs: [] as number[], stateRatio: [] as number[] };
+  const samples = { leader: [] as ThroughputSample[], spread: [] as ThroughputSample[], cycle: CYCLE_SHAPES.map(() => [] as ThroughputSample[]), failoverMs: [] as number[], stateRatio: [] as number[] };
   for (let run = 1; run <= options.runs; run++) {
     await withCluster("cluster-enqueue", async (cluster) => {
       const leader = await cluster.leader();
@@ -60,16 +61,18 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
         `  run ${run} cluster enqueue spread: ${formatRate(perSecond)} jobs/s (${results.map((r) => formatRate(r.jobsPerSecond)).join(" + ")}; slowest node's clients p50 ${formatMs(sample.p50Ms)}, p99 ${formatMs(sample.p99Ms)}${refusals(...results)})`,
       );
     });
-    await withCluster("cluster-cycle", async (cluster) => {
-      const leader = await cluster.leader();
-      const cpu = perNodeCpu(cluster);
-      const result = await runCycleLoad(cluster.urls[leader]!, { ...CYCLE_SHAPE, ...phase, cpuSeconds: cpu.cpuSeconds });
-      samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros, generatorCpuMicros: result.generatorCpuMicros });
-      log(
-        `  run ${run} cluster cycle: ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
-          `cluster ${result.cpuMicros.toFixed(0)} µs CPU/cycle${cpu.split(leader, result.cpuMicros)})`,
-      );
-    });
+    for (const [shapeIndex, shape] of CYCLE_SHAPES.entries()) {
+      await withCluster("cluster-cycle", async (cluster) => {
+        const leader = await cluster.leader();
+        const cpu = perNodeCpu(cluster);
+        const result = await runCycleLoad(cluster.urls[leader]!, { ...shape, ...phase, cpuSeconds: cpu.cpuSeconds });
+        samples.cycle[shapeIndex]!.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros, generatorCpuMicros: result.generatorCpuMicros });
+        log(
+          `  run ${run} cluster cycle, ${shape.hosts} x ${shape.slotsPerHost} slots: ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
+            `cluster ${result.cpuMicros.toFixed(0)} µs CPU/cycle${cpu.split(leader, result.cpuMicros)})`,
+        );
+      });
+    }
     await withCluster("cluster-failover", async (cluster) => {
       const failoverMs = await measureFailover(cluster);
       samples.failoverMs.push(failoverMs);
@@ -97,7 +100,7 @@ export async function runClusterBench(options: { runs: number; phase: Phase; log
   return [
     throughputRow(`3-node enqueue, ${CLIENTS} clients at the leader (jobs/s)`, samples.leader, CLUSTER_TARGETS.enqueue),
     throughputRow(`3-node enqueue, ${CLIENTS} clients over 3 nodes (jobs/s)`, samples.spread, CLUSTER_TARGETS.enqueue),
-    throughputRow(`3-node cycle, ${CYCLE_SHAPE.enqueuers} clients, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`, samples.cycle, CLUSTER_TARGETS.cycle),
+    ...CYCLE_SHAPES.map((shape, i) => throughputRow(`3-node cycle, ${cycleShapeName(shape)} (cycles/s)`, samples.cycle[i]!, CLUSTER_TARGETS.cycle)),
     {
       name: "3-node failover, kill -9 leader → acked write (ms)",
       values: samples.failoverMs,

@@ -38,12 +38,26 @@ export interface CycleResult {
 }
 
 /**
- * The cycle scenario's shape, alone and in the cluster. 64 submitting clients, as in the enqueue
- * scenario: each waits for its answer, so n clients cap the rate at n ÷ the enqueue latency
- * (16, the earlier shape, capped one coordinator at ~4,600/s while its CPU had room). The
- * backlog bounds the jobs waiting for a slot, so the queue does not grow without end.
+ * The cycle scenario's fleets, alone and in the cluster, each measured in every run. 64
+ * submitting clients, as in the enqueue scenario: each waits for its answer, so n clients cap
+ * the rate at n ÷ the enqueue latency (16, the earlier count, capped one coordinator at ~4,600
+ * cycles/s while its CPU had room). A slot is busy from its claim until its completion is
+ * acknowledged, two commits per job, so a fleet of s slots caps the rate at s ÷ that time
+ * (Little's law): 64 slots keep hosts hungry (a claim takes the one or two jobs just enqueued),
+ * and on a replicated cluster, whose commits take longer, that cap binds first. 256 slots show
+ * what the coordinators carry when hosts are not the limit. The backlog bounds the jobs waiting
+ * for a slot (four per slot), so the queue does not grow without end.
  */
-export const CYCLE_SHAPE = { hosts: 8, slotsPerHost: 8, enqueuers: 64, backlog: 256 } as const;
+export const CYCLE_SHAPES = [
+  { hosts: 8, slotsPerHost: 8, enqueuers: 64, backlog: 256 },
+  { hosts: 8, slotsPerHost: 32, enqueuers: 64, backlog: 1_024 },
+] as const;
+
+export type CycleShape = (typeof CYCLE_SHAPES)[number];
+
+export function cycleShapeName(shape: CycleShape): string {
+  return `${shape.enqueuers} clients, ${shape.hosts} hosts x ${shape.slotsPerHost} slots`;
+}
 
 const JOB_BODY = JSON.stringify({ kind: "shell", command: "true", args: ["bench"] });
 const CLAIM_WAIT_MS = 1_000;

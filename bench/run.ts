@@ -5,7 +5,8 @@
  *   enqueue   jobs/s acknowledged with a durable commit, 64 concurrent clients (target 10,000),
  *             each request with its own idempotency key as the Skyclaw client sends; and, to show
  *             what keys cost, the same without keys (a plain `curl -X POST`)
- *   cycle     enqueue → claim → complete per second with simulated hosts (target 5,000)
+ *   cycle     enqueue → claim → complete per second with simulated hosts, for two fleets: 64 slots
+ *             and 256 (target 5,000; see CYCLE_SHAPES in cycle-load.ts)
  *   dispatch  enqueue → job process started, one job at a time on an idle host (p50 ≤ 5 ms, p99 ≤ 25 ms)
  *   host RSS  VmRSS of the host daemon registered and idle, from source and compiled (≤ 60 MB)
  *   3-node    a Raft cluster of three coordinator processes: enqueue (at the leader, and spread
@@ -27,7 +28,7 @@ import { join } from "node:path";
 import { buildBinary } from "./build-binary";
 import { runClusterBench } from "./cluster";
 import { killBenchCoordinators, startBenchCoordinator } from "./coordinator-process";
-import { CYCLE_SHAPE, runCycleLoad } from "./cycle-load";
+import { CYCLE_SHAPES, cycleShapeName, runCycleLoad } from "./cycle-load";
 import { runEnqueueLoad } from "./enqueue-load";
 import { killBenchHosts } from "./host-process";
 import { runHostScenario, type HostScenarioResult } from "./host-scenario";
@@ -49,7 +50,11 @@ const HOST_SHAPE = flags.quick
   : { jobs: 200, warmupJobs: 200, idleMs: 3_000, idleGapMs: 20 };
 const SPAWN_FLOOR_SAMPLES = 50;
 
-const samples: { enqueue: ThroughputSample[]; enqueueNoKeys: ThroughputSample[]; cycle: ThroughputSample[] } = { enqueue: [], enqueueNoKeys: [], cycle: [] };
+const samples: { enqueue: ThroughputSample[]; enqueueNoKeys: ThroughputSample[]; cycle: ThroughputSample[][] } = {
+  enqueue: [],
+  enqueueNoKeys: [],
+  cycle: CYCLE_SHAPES.map(() => []),
+};
 const hostSamples: { source: HostScenarioResult[]; binary: HostScenarioResult[] } = { source: [], binary: [] };
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -94,13 +99,13 @@ try {
         await coordinator.stop();
       }
     }
-    {
+    for (const [shapeIndex, shape] of CYCLE_SHAPES.entries()) {
       const coordinator = await startBenchCoordinator("cycle");
       try {
-        const result = await runCycleLoad(coordinator.url, { ...CYCLE_SHAPE, ...phase, cpuSeconds: coordinator.cpuSeconds });
-        samples.cycle.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros, generatorCpuMicros: result.generatorCpuMicros });
+        const result = await runCycleLoad(coordinator.url, { ...shape, ...phase, cpuSeconds: coordinator.cpuSeconds });
+        samples.cycle[shapeIndex]!.push({ perSecond: result.cyclesPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMicros: result.cpuMicros, generatorCpuMicros: result.generatorCpuMicros });
         console.log(
-          `  run ${run} cycle:   ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
+          `  run ${run} cycle, ${shape.hosts} x ${shape.slotsPerHost} slots: ${formatRate(result.cyclesPerSecond)} cycles/s (p50 ${formatMs(result.p50Ms)}, p99 ${formatMs(result.p99Ms)}; ` +
             `${result.claims} claims, ${result.emptyClaims} empty; coordinator ${result.cpuMicros.toFixed(0)} µs CPU/cycle, load generator ${result.generatorCpuMicros.toFixed(0)} µs)`,
         );
       } finally {
@@ -140,7 +145,7 @@ try {
 const rows: BenchRow[] = [
   throughputRow(`enqueue, ${ENQUEUE_CLIENTS} clients (jobs/s)`, samples.enqueue, TARGETS.enqueue),
   throughputRow(`enqueue, ${ENQUEUE_CLIENTS} clients, no idempotency keys (jobs/s)`, samples.enqueueNoKeys, TARGETS.enqueue),
-  throughputRow(`cycle, ${CYCLE_SHAPE.enqueuers} clients, ${CYCLE_SHAPE.hosts} hosts x ${CYCLE_SHAPE.slotsPerHost} slots (cycles/s)`, samples.cycle, TARGETS.cycle),
+  ...CYCLE_SHAPES.map((shape, i) => throughputRow(`cycle, ${cycleShapeName(shape)} (cycles/s)`, samples.cycle[i]!, TARGETS.cycle)),
   {
     name: "dispatch p50, idle host (ms)",
     values: hostSamples.source.map((sample) => sample.dispatch.p50Ms),
