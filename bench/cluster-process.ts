@@ -27,7 +27,8 @@ interface ClusterStatusReply {
   leader: string | null;
 }
 
-export async function startBenchCluster(name: string, size = 3): Promise<BenchCluster> {
+/** `cliEntry`: another checkout's src/cli/main.ts, to compare two versions side by side. */
+export async function startBenchCluster(name: string, size = 3, cliEntry?: string): Promise<BenchCluster> {
   const ports = freePorts(size);
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
   const nodes: (BenchCoordinator | null)[] = await Promise.all(
@@ -36,7 +37,7 @@ export async function startBenchCluster(name: string, size = 3): Promise<BenchCl
         SKYCLAW_COORDINATOR_PORT: String(ports[i]),
         SKYCLAW_ADVERTISE_URL: url,
         SKYCLAW_PEER_URLS: urls.filter((other) => other !== url).join(","),
-      }),
+      }, cliEntry),
     ),
   );
 
