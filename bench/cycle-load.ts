@@ -5,7 +5,8 @@
  * long-poll claim in flight asking for all their free slots, "run" each job by completing it
  * as succeeded at once, report completions with the daemon's CompletionReporter (POST
  * /v1/hosts/:id/complete, sent at once when no report is in flight, else coalesced into the
- * next one), and heartbeat on the coordinator's schedule. Enqueuers keep the queue
+ * next one, and claiming a job for each slot it frees), and heartbeat on the coordinator's
+ * schedule. Enqueuers keep the queue
  * fed but bounded (at most `backlog` jobs waiting), so the queue does not grow for ever and
  * every enqueue counted is also claimed and completed. Every write carries its own
  * idempotency key. A cycle counts when its completion is acknowledged inside the window.
@@ -136,13 +137,25 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
     let completionFailure: unknown;
     // The daemon's own reporter: one completion at once when none is in flight, the rest coalesced.
     const reporter = new CompletionReporter({
-      send: (completions) => post<CompleteJobsResponse>(`/v1/hosts/${hostId}/complete`, { completions }),
+      send: (completions, claimSlots) =>
+        post<CompleteJobsResponse>(`/v1/hosts/${hostId}/complete`, claimSlots > 0 ? { completions, claimSlots } : { completions }),
+      claimSlots: (completions) => (counter.running ? completions : 0),
+      onClaimed: (jobs) => take(jobs),
       onRevoked: () => (completionFailure ??= new Error(`bench host ${hostId} was revoked`)),
       // A refusal, or a report lost to an error: the run is invalid, unless the window had closed.
       log: (line) => {
         if (!stop.signal.aborted) completionFailure ??= new Error(line);
       },
     });
+    /** Jobs leased to this host, by a claim or with a report: each "runs" and is reported at once. */
+    const take = (jobs: readonly LeasedJob[]): void => {
+      for (const job of jobs) {
+        running.set(job.id, job);
+        // Never rejects: the reporter settles every completion and reports failures to `log`.
+        const completion: Promise<void> = complete(job).finally(() => inFlight.delete(completion));
+        inFlight.add(completion);
+      }
+    };
     const complete = async (job: LeasedJob): Promise<void> => {
       // No retries: a bench host's lease view is already over when a report fails.
       await reporter.report({ jobId: job.id, attempt: job.attempt, status: "succeeded", result: RESULT }, () => 0);
@@ -164,12 +177,7 @@ export async function runCycleLoad(url: string, options: CycleOptions): Promise<
           claims++;
           if (jobs.length === 0) emptyClaims++;
         }
-        for (const job of jobs) {
-          running.set(job.id, job);
-          // Never rejects: the reporter settles every completion and reports failures to `log`.
-          const completion: Promise<void> = complete(job).finally(() => inFlight.delete(completion));
-          inFlight.add(completion);
-        }
+        take(jobs);
       }
       await Promise.all(inFlight);
       if (completionFailure !== undefined) throw completionFailure;

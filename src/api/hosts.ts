@@ -90,7 +90,16 @@ export type ClaimResponse = Static<typeof ClaimResponse>;
 export const HostCompletion = t.Object({ jobId: Id, attempt: Attempt, status: CompletionStatus, result: JobResult }, strict);
 export type HostCompletion = Static<typeof HostCompletion>;
 export const CompleteJobsBody = t.Object(
-  { completions: t.Array(HostCompletion, { minItems: 1, maxItems: LIMITS.completionsPerRequest }) },
+  {
+    completions: t.Array(HostCompletion, { minItems: 1, maxItems: LIMITS.completionsPerRequest }),
+    /**
+     * Also claim up to this many jobs, for the slots these completions free: the next jobs come
+     * back in this answer (`jobs`) and commit with the completions, so a busy host takes one
+     * round trip per job instead of two (as a BullMQ worker fetches its next job when it
+     * completes one). Never waits: an empty queue answers `jobs: []` at once.
+     */
+    claimSlots: t.Optional(JsonInteger({ minimum: 0, maximum: 1_024 })),
+  },
   strict,
 );
 export type CompleteJobsBody = Static<typeof CompleteJobsBody>;
@@ -101,7 +110,11 @@ export const CompletionResult = t.Union([
   t.Object({ jobId: t.String(), ok: t.Literal(false), status: JsonInteger(), error: ErrorBody }),
 ]);
 export type CompletionResult = Static<typeof CompletionResult>;
-export const CompleteJobsResponse = t.Object({ results: t.Array(CompletionResult, { description: "one per completion, in order" }) });
+export const CompleteJobsResponse = t.Object({
+  results: t.Array(CompletionResult, { description: "one per completion, in order" }),
+  /** With `claimSlots`: the jobs now leased to this host, as `POST /v1/hosts/:id/claim` answers them. */
+  jobs: t.Optional(t.Array(Job)),
+});
 export type CompleteJobsResponse = Static<typeof CompleteJobsResponse>;
 
 /** `POST /v1/hosts/:id/revoke`: the host's credential is void and its jobs went back to the queue. */

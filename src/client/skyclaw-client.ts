@@ -7,6 +7,7 @@ import type {
   HostCompletion,
   ClusterState,
   CompleteBody,
+  CompleteJobsBody,
   EnqueueBody,
   HeartbeatBody,
   HeartbeatResponse,
@@ -107,8 +108,12 @@ export class SkyclawClient {
     return this.http.request("POST", `/v1/jobs/${id(jobId)}/complete`, { body });
   }
 
-  /** Several finished jobs of one host in one request; each is answered (or refused) on its own. */
-  completeJobs(hostId: string, completions: HostCompletion[]): Promise<CompleteJobsResponse> {
-    return this.http.request("POST", `/v1/hosts/${id(hostId)}/complete`, { body: { completions } });
+  /**
+   * Several finished jobs of one host in one request; each is answered (or refused) on its own.
+   * With `claimSlots`, the same request claims up to that many jobs for the freed slots.
+   */
+  completeJobs(hostId: string, completions: HostCompletion[], claimSlots = 0): Promise<CompleteJobsResponse> {
+    const body: CompleteJobsBody = claimSlots > 0 ? { completions, claimSlots } : { completions };
+    return this.http.request("POST", `/v1/hosts/${id(hostId)}/complete`, { body });
   }
 }

@@ -10,14 +10,25 @@
  * that means revocation also revokes the host); or, when the request failed without an answer
  * (no connection, timeout, 5xx), sent again in a later batch while this host's view of the
  * lease lasts, and dropped with a log line once it has run out.
+ *
+ * A batch may also claim the next jobs for the slots it frees (`claimSlots`): they come back in
+ * the same answer and go to `onClaimed` before the batch's completions settle, so a busy host
+ * spends one round trip per job instead of a completion and then a claim.
  */
 import { LIMITS, type CompleteBody, type CompleteJobsResponse, type CompletionResult, type HostCompletion, type Job } from "../api";
 import { ApiError } from "../client/http";
 import { isRevocation } from "./revocation";
 
 export interface CompletionReporterDeps {
-  /** One request with these completions; throws ApiError for a refusal of the whole request. */
-  send(completions: HostCompletion[]): Promise<CompleteJobsResponse>;
+  /**
+   * One request with these completions, claiming up to `claimSlots` jobs with them; throws
+   * ApiError for a refusal of the whole request.
+   */
+  send(completions: HostCompletion[], claimSlots: number): Promise<CompleteJobsResponse>;
+  /** How many jobs to claim with a batch of `completions` completions (each frees a slot); none if absent. */
+  claimSlots?(completions: number): number;
+  /** Jobs leased to this host by a batch's claim: called before that batch's completions settle. */
+  onClaimed?(jobs: Job[]): void;
   /** The coordinator said this host is revoked. */
   onRevoked(): void;
   log(line: string): void;
@@ -65,7 +76,12 @@ export class CompletionReporter {
   private async sendBatch(batch: Pending[]): Promise<Pending[]> {
     let results: CompletionResult[];
     try {
-      results = (await this.deps.send(batch.map((pending) => pending.completion))).results;
+      const response = await this.deps.send(
+        batch.map((pending) => pending.completion),
+        this.deps.claimSlots?.(batch.length) ?? 0,
+      );
+      results = response.results;
+      if (response.jobs !== undefined && response.jobs.length > 0) this.deps.onClaimed?.(response.jobs);
     } catch (error) {
       if (error instanceof ApiError) {
         for (const pending of batch) this.refused(pending, error);
@@ -106,17 +122,23 @@ export class CompletionReporter {
 
 /** The two ways of reporting completions a coordinator may offer. */
 export interface CompletionClient {
-  completeJobs(hostId: string, completions: HostCompletion[]): Promise<CompleteJobsResponse>;
+  completeJobs(hostId: string, completions: HostCompletion[], claimSlots?: number): Promise<CompleteJobsResponse>;
   complete(jobId: string, body: CompleteBody): Promise<Job>;
 }
 
 /**
  * The reporter's `send`: the batch route, or, from a coordinator older than it (which answers
- * 404 "no route"), one POST /v1/jobs/:id/complete per completion, from then on. Hosts may then
- * be upgraded before their coordinators.
+ * 404 "no route"), one POST /v1/jobs/:id/complete per completion, from then on. A coordinator
+ * that predates `claimSlots` refuses the field (400 naming it): the batch goes again without it,
+ * and no later one asks (the claim loop takes the freed slots). Hosts may then be upgraded
+ * before their coordinators.
  */
-export function completionSender(client: CompletionClient, hostId: () => string): (completions: HostCompletion[]) => Promise<CompleteJobsResponse> {
+export function completionSender(
+  client: CompletionClient,
+  hostId: () => string,
+): (completions: HostCompletion[], claimSlots?: number) => Promise<CompleteJobsResponse> {
   let batchRoute = true;
+  let claimWithBatch = true;
   const singly = async (completions: HostCompletion[]): Promise<CompleteJobsResponse> => ({
     results: await Promise.all(
       completions.map(({ jobId, attempt, status, result }) =>
@@ -130,10 +152,20 @@ export function completionSender(client: CompletionClient, hostId: () => string)
       ),
     ),
   });
-  return async (completions) => {
+  const batch = async (completions: HostCompletion[], claimSlots: number): Promise<CompleteJobsResponse> => {
+    if (claimSlots === 0 || !claimWithBatch) return client.completeJobs(hostId(), completions);
+    try {
+      return await client.completeJobs(hostId(), completions, claimSlots);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 400 && error.body.field === "claimSlots")) throw error;
+      claimWithBatch = false;
+      return client.completeJobs(hostId(), completions);
+    }
+  };
+  return async (completions, claimSlots = 0) => {
     if (!batchRoute) return singly(completions);
     try {
-      return await client.completeJobs(hostId(), completions);
+      return await batch(completions, claimSlots);
     } catch (error) {
       // Only a missing route answers 404 here: the batch route refuses unknown jobs item by item.
       if (!(error instanceof ApiError && error.status === 404 && error.body.error === "not_found" && error.body.field === undefined)) throw error;

@@ -2,7 +2,8 @@
  * The host daemon: registers this machine with the coordinators, heartbeats (which renews the
  * leases of the jobs it runs), long-polls for jobs while it has free slots, runs each in its
  * own slot (see job-runner.ts) and reports how it ended (batched with the other jobs that
- * finish meanwhile, see completion-reporter.ts).
+ * finish meanwhile, see completion-reporter.ts); the report claims the next jobs for the slots
+ * it frees, so a busy host gets its next job in the same round trip.
  *
  * Leases: the host keeps its own view of each lease, renewed from the time a successful
  * heartbeat was *sent*, and shortened so that a job is dead before the coordinator's lease
@@ -111,6 +112,12 @@ class HostDaemon {
     this.quickClient = new SkyclawClient(config.client, { retryBudgetMs: 0, token });
     this.completions = new CompletionReporter({
       send: completionSender(this.client, () => this.hostId),
+      // Each reported job frees a slot: its next job comes back with the report, while the host runs.
+      claimSlots: (completions) => (this.state === "running" ? completions : 0),
+      onClaimed: (jobs) => {
+        const claimedAt = Date.now();
+        for (const job of jobs) this.launch(job, claimedAt);
+      },
       onRevoked: () => this.revokedByCoordinator(),
       log: this.log,
     });

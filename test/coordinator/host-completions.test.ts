@@ -115,3 +115,87 @@ describe("POST /v1/hosts/:id/complete", () => {
     expect(page.body.job.state).toBe("succeeded");
   });
 });
+
+describe("POST /v1/hosts/:id/complete with claimSlots", () => {
+  test("leases the next jobs for the freed slots: a claim entry right behind the completions, applied after them", async () => {
+    const coordinator = startTestCoordinator();
+    const { host, jobs } = await hostWithJobs(coordinator, 2);
+    const waiting = [await enqueue(coordinator), await enqueue(coordinator), await enqueue(coordinator)];
+    const entriesBefore = logEntries(coordinator);
+    // Two slots, both busy: only the completions free room, so claiming 3 gets 2.
+    const reply = await coordinator.call<CompleteJobsResponse>("POST", `/v1/hosts/${host.id}/complete`, {
+      body: { completions: [completion(jobs[0]!), completion(jobs[1]!)], claimSlots: 3 },
+    });
+
+    expect(reply.status).toBe(200);
+    expect(reply.body.results.map((r) => r.ok && r.state)).toEqual(["succeeded", "succeeded"]);
+    expect(reply.body.jobs!.map((job) => [job.id, job.state, job.attempt, job.hostId])).toEqual([
+      [waiting[0]!.id, "leased", 1, host.id],
+      [waiting[1]!.id, "leased", 1, host.id],
+    ]);
+    expect(coordinator.rows("SELECT id, state, host_id FROM jobs ORDER BY seq")).toEqual([
+      { id: jobs[0]!.id, state: "succeeded", host_id: null },
+      { id: jobs[1]!.id, state: "succeeded", host_id: null },
+      { id: waiting[0]!.id, state: "leased", host_id: host.id },
+      { id: waiting[1]!.id, state: "leased", host_id: host.id },
+      { id: waiting[2]!.id, state: "queued", host_id: null },
+    ]);
+    expect(logEntries(coordinator)).toBe(entriesBefore + 2);
+  });
+
+  test("answers jobs: [] at once when nothing is queued, and no jobs field without claimSlots", async () => {
+    const coordinator = startTestCoordinator();
+    const { host, jobs } = await hostWithJobs(coordinator, 2);
+    const claimed = await coordinator.call<CompleteJobsResponse>("POST", `/v1/hosts/${host.id}/complete`, {
+      body: { completions: [completion(jobs[0]!)], claimSlots: 1 },
+    });
+    expect(claimed.status).toBe(200);
+    expect(claimed.body.jobs).toEqual([]);
+    const plain = await coordinator.call<CompleteJobsResponse>("POST", `/v1/hosts/${host.id}/complete`, {
+      body: { completions: [completion(jobs[1]!)], claimSlots: 0 },
+    });
+    expect(plain.body).toEqual({ results: [{ jobId: jobs[1]!.id, ok: true, state: "succeeded" }] });
+  });
+
+  test("a retry under the same idempotency key gets the same jobs back and leases nothing more", async () => {
+    const coordinator = startTestCoordinator();
+    const { host, jobs } = await hostWithJobs(coordinator, 1);
+    await enqueue(coordinator);
+    await enqueue(coordinator);
+    const body = { completions: [completion(jobs[0]!)], claimSlots: 1 };
+    const first = await coordinator.call<CompleteJobsResponse>("POST", `/v1/hosts/${host.id}/complete`, { body, idempotencyKey: "done-and-next" });
+    const again = await coordinator.call<CompleteJobsResponse>("POST", `/v1/hosts/${host.id}/complete`, { body, idempotencyKey: "done-and-next" });
+    expect(first.body.jobs).toHaveLength(1);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(coordinator.rows("SELECT state, count(*) AS n FROM jobs GROUP BY state ORDER BY state")).toEqual([
+      { state: "leased", n: 1 },
+      { state: "queued", n: 1 },
+      { state: "succeeded", n: 1 },
+    ]);
+  });
+
+  test("a draining host reports its jobs and gets none", async () => {
+    const coordinator = startTestCoordinator();
+    const { host, jobs } = await hostWithJobs(coordinator, 1);
+    await enqueue(coordinator);
+    expect((await coordinator.call("POST", `/v1/hosts/${host.id}/drain`)).status).toBe(200);
+    const reply = await coordinator.call<CompleteJobsResponse>("POST", `/v1/hosts/${host.id}/complete`, {
+      body: { completions: [completion(jobs[0]!)], claimSlots: 1 },
+    });
+    expect(reply.body.results[0]).toMatchObject({ ok: true, state: "succeeded" });
+    expect(reply.body.jobs).toEqual([]);
+    expect(coordinator.rows("SELECT state FROM jobs ORDER BY seq")).toEqual([{ state: "succeeded" }, { state: "queued" }]);
+  });
+
+  test("a claimSlots that is not an integer from 0 to 1024 is a 400 naming it, and nothing changes", async () => {
+    const coordinator = startTestCoordinator();
+    const { host, jobs } = await hostWithJobs(coordinator, 1);
+    for (const claimSlots of [-1, 1_025, 1.5, "2", null]) {
+      const reply = await coordinator.call("POST", `/v1/hosts/${host.id}/complete`, { body: { completions: [completion(jobs[0]!)], claimSlots } });
+      expect(reply.status).toBe(400);
+      expect(errorBody(reply).field).toBe("claimSlots");
+    }
+    expect(coordinator.rows("SELECT state FROM jobs")).toEqual([{ state: "leased" }]);
+  });
+});

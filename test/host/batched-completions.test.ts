@@ -36,7 +36,7 @@ async function allRunsOver(host: TestHost): Promise<void> {
 async function completeRequests(): Promise<Record<string, number | undefined>> {
   const families = parsePrometheusText(await (await fetch(`${coordinator.url}/metrics`)).text());
   const count = (route: string) => sampleValue(families, "skyclaw_http_requests_total", { method: "POST", route, status: "200" });
-  return { batch: count("/v1/hosts/:id/complete"), single: count("/v1/jobs/:id/complete") };
+  return { batch: count("/v1/hosts/:id/complete"), single: count("/v1/jobs/:id/complete"), claim: count("/v1/hosts/:id/claim") };
 }
 
 describe("batched completions", () => {
@@ -63,7 +63,22 @@ describe("batched completions", () => {
     }
     expect(proxy.completionBatches.map((batch) => batch.length)).toEqual([1, 3]);
     expect(proxy.completionBatches.flat().sort()).toEqual(jobs.map((job) => job.id).sort());
-    expect(await completeRequests()).toEqual({ batch: 2, single: undefined });
+    expect(await completeRequests()).toMatchObject({ batch: 2, single: undefined });
+    expect(host.lines.join("\n")).not.toContain("completion refused");
+  });
+
+  test("each report claims the next job for the slot it frees: a one-slot host drains a queue with a single claim request", async () => {
+    const jobs = [];
+    for (const n of [1, 2, 3, 4]) jobs.push(await coordinator.client.enqueue(shellJob(`echo job${n}`)));
+    const host = await startTestHost(hostConfig(coordinator.url, { SKYCLAW_MAX_PARALLEL: "1" }));
+    const done = await Promise.all(jobs.map((job) => waitForEnd(coordinator.client, job.id)));
+    done.forEach((job, index) => expect(job).toMatchObject({ state: "succeeded", attempt: 1, result: { stdoutTail: `job${index + 1}\n` } }));
+    // The first job came from the claim loop; jobs 2 to 4 with the reports of 1 to 3. The claim
+    // the loop parks once the queue is empty is not answered within its 5 s wait.
+    expect(await completeRequests()).toEqual({ batch: 4, single: undefined, claim: 1 });
+    // One slot, a queue in FIFO order: they ran one after another.
+    const finished = done.map((job) => job.finishedAt!);
+    expect(finished).toEqual([...finished].sort((a, b) => a - b));
     expect(host.lines.join("\n")).not.toContain("completion refused");
   });
 

@@ -6,6 +6,7 @@ import { CompletionReporter, completionSender } from "../../src/host/completion-
 
 interface Call {
   completions: HostCompletion[];
+  claimSlots: number;
   answer(results: CompletionResult[]): void;
   fail(error: unknown): void;
 }
@@ -16,9 +17,9 @@ function scripted() {
   const lines: string[] = [];
   let revocations = 0;
   const reporter = new CompletionReporter({
-    send: (completions) =>
+    send: (completions, claimSlots) =>
       new Promise<CompleteJobsResponse>((resolve, reject) => {
-        calls.push({ completions, answer: (results) => resolve({ results }), fail: reject });
+        calls.push({ completions, claimSlots, answer: (results) => resolve({ results }), fail: reject });
       }),
     onRevoked: () => revocations++,
     log: (line) => lines.push(line),
@@ -166,6 +167,42 @@ describe("completion reporter", () => {
   });
 });
 
+describe("completion reporter: claiming with a batch", () => {
+  test("asks for a job per completion it carries, and hands the jobs over before the completions settle", async () => {
+    const sent: { jobs: string[]; claimSlots: number }[] = [];
+    const order: string[] = [];
+    const answers: ((response: CompleteJobsResponse) => void)[] = [];
+    const reporter = new CompletionReporter({
+      send: (completions, claimSlots) => {
+        sent.push({ jobs: completions.map((c) => c.jobId), claimSlots });
+        return new Promise((resolve) => answers.push(resolve));
+      },
+      claimSlots: (count) => count,
+      onClaimed: (jobs) => order.push(`claimed ${jobs.map((job) => job.id).join(",")}`),
+      onRevoked: () => {},
+      log: () => {},
+    });
+    void reporter.report(completion("a"), later).then(() => order.push("a settled"));
+    void reporter.report(completion("b"), later).then(() => order.push("b settled"));
+    void reporter.report(completion("c"), later).then(() => order.push("c settled"));
+    answers[0]!({ results: [accepted("a")], jobs: [{ id: "next1" } as Job] });
+    await settle();
+    answers[1]!({ results: [accepted("b"), accepted("c")], jobs: [] });
+    await settle();
+    expect(sent).toEqual([
+      { jobs: ["a"], claimSlots: 1 },
+      { jobs: ["b", "c"], claimSlots: 2 },
+    ]);
+    expect(order).toEqual(["claimed next1", "a settled", "b settled", "c settled"]);
+  });
+
+  test("without a claimSlots callback it claims nothing", async () => {
+    const { reporter, calls } = scripted();
+    void reporter.report(completion("a"), later);
+    expect(calls[0]!.claimSlots).toBe(0);
+  });
+});
+
 describe("completionSender", () => {
   const noRoute = () => new ApiError(404, { error: "not_found", message: "no route POST /v1/hosts/h1/complete" }, "/v1/hosts/h1/complete");
 
@@ -207,6 +244,36 @@ describe("completionSender", () => {
     expect(await send([completion("c")])).toEqual({ results: [accepted("c")] });
     expect(batchCalls).toBe(1);
     expect(single).toEqual(["a@h1#1", "stale@h1#2", "c@h1#1"]);
+  });
+
+  test("claims with the batch; a coordinator that refuses claimSlots gets the batch again without it, and is not asked again", async () => {
+    const bodies: { jobs: string[]; claimSlots: number | undefined }[] = [];
+    let knowsClaimSlots = true;
+    const send = completionSender(
+      {
+        completeJobs: async (_hostId, completions, claimSlots) => {
+          bodies.push({ jobs: completions.map((c) => c.jobId), claimSlots });
+          if (claimSlots !== undefined && !knowsClaimSlots) {
+            throw new ApiError(400, { error: "invalid_request", field: "claimSlots", message: "claimSlots: unexpected property" }, "/v1/hosts/h1/complete");
+          }
+          return { results: completions.map((c) => accepted(c.jobId)), ...(claimSlots !== undefined && { jobs: [] }) };
+        },
+        complete: async () => {
+          throw new Error("the per-job route must not be used");
+        },
+      },
+      () => "h1",
+    );
+    expect(await send([completion("a")], 1)).toEqual({ results: [accepted("a")], jobs: [] });
+    knowsClaimSlots = false;
+    expect(await send([completion("b")], 1)).toEqual({ results: [accepted("b")] });
+    expect(await send([completion("c")], 1)).toEqual({ results: [accepted("c")] });
+    expect(bodies).toEqual([
+      { jobs: ["a"], claimSlots: 1 },
+      { jobs: ["b"], claimSlots: 1 },
+      { jobs: ["b"], claimSlots: undefined },
+      { jobs: ["c"], claimSlots: undefined },
+    ]);
   });
 
   test("a transient failure of the batch route is the caller's to retry, not a reason to give it up", async () => {
