@@ -21,28 +21,28 @@ export class WindowCounter {
   private cpuAtEnd = NaN;
   private generatorCpuAtStart = NaN;
   private generatorCpuAtEnd = NaN;
+  private readonly cpuSeconds: (() => number) | undefined;
 
   constructor(phase: Phase) {
     this.startsAt = performance.now() + phase.warmupMs;
     this.endsAt = this.startsAt + phase.measureMs;
-    const { cpuSeconds } = phase;
-    setTimeout(() => {
-      this.generatorCpuAtStart = generatorCpuSeconds();
-      if (cpuSeconds !== undefined) this.cpuAtStart = cpuSeconds();
-    }, phase.warmupMs);
-    setTimeout(() => {
-      this.generatorCpuAtEnd = generatorCpuSeconds();
-      if (cpuSeconds !== undefined) this.cpuAtEnd = cpuSeconds();
-    }, phase.warmupMs + phase.measureMs);
+    this.cpuSeconds = phase.cpuSeconds;
+    // CPU is read at the window's edges by timers, or by whichever call first sees an edge
+    // passed: a timer can fire late on a loaded machine, after the clients saw the window close.
+    setTimeout(() => this.readStart(), phase.warmupMs);
+    setTimeout(() => this.readEnd(), phase.warmupMs + phase.measureMs);
   }
 
   get running(): boolean {
-    return performance.now() < this.endsAt;
+    if (performance.now() < this.endsAt) return true;
+    this.readEnd();
+    return false;
   }
 
   /** Records one operation that started at `startedAt` and has just finished. */
   done(startedAt: number): void {
     const now = performance.now();
+    if (now >= this.startsAt) this.readStart();
     if (now < this.startsAt || now >= this.endsAt) return;
     this.counted++;
     this.latenciesMs.push(now - startedAt);
@@ -56,17 +56,32 @@ export class WindowCounter {
     return this.failures;
   }
 
+  private readStart(): void {
+    if (!Number.isNaN(this.generatorCpuAtStart)) return;
+    this.generatorCpuAtStart = generatorCpuSeconds();
+    if (this.cpuSeconds !== undefined) this.cpuAtStart = this.cpuSeconds();
+  }
+
+  private readEnd(): void {
+    if (!Number.isNaN(this.generatorCpuAtEnd)) return;
+    this.readStart();
+    this.generatorCpuAtEnd = generatorCpuSeconds();
+    if (this.cpuSeconds !== undefined) this.cpuAtEnd = this.cpuSeconds();
+  }
+
   perSecond(): number {
     return this.counted / ((this.endsAt - this.startsAt) / 1_000);
   }
 
   /** CPU time the process under test spent per counted operation, in µs (NaN when not measured). */
   cpuMicrosPerOperation(): number {
+    this.readEnd();
     return ((this.cpuAtEnd - this.cpuAtStart) * 1e6) / this.counted;
   }
 
   /** This process's (the load generator's) CPU time per counted operation, in µs. */
   generatorCpuMicrosPerOperation(): number {
+    this.readEnd();
     return ((this.generatorCpuAtEnd - this.generatorCpuAtStart) * 1e6) / this.counted;
   }
 }
