@@ -15,7 +15,7 @@ import type { CompleteJobsResponse } from "../src/api";
 import { newIdempotencyKey } from "../src/client/http";
 import { CompletionReporter } from "../src/host/completion-reporter";
 import { percentile, WindowCounter, type Phase } from "./measure";
-import { RawHttpPool } from "./raw-http";
+import { RawHttpPool } from "../src/client/raw-http";
 
 export interface CycleOptions extends Phase {
   hosts: number;

@@ -6,7 +6,7 @@
  */
 import { newIdempotencyKey } from "../src/client/http";
 import { percentile, WindowCounter, type Phase } from "./measure";
-import { RawHttpConnection } from "./raw-http";
+import { RawHttpConnection } from "../src/client/raw-http";
 
 export interface EnqueueResult {
   jobsPerSecond: number;

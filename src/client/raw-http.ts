@@ -1,0 +1,196 @@
+/**
+ * A lean HTTP/1.1 keep-alive client: one request at a time per connection (no pipelining), for
+ * where the client's own CPU is the cost that matters: Raft batches between coordinators
+ * (src/raft/driver/transport.ts) and the bench's load generators.
+ *
+ * Why not fetch: Bun's fetch costs about 120 µs of CPU per POST on the 2-core development
+ * machine, most of it on the calling thread: a tenth of a busy Raft leader's event loop went to
+ * sending its batches, and a load generator shares the cores with what it measures. This client
+ * writes the request bytes and reads the status line, headers and body: a few µs per request.
+ *
+ * It reads what an HTTP/1.1 server answers a POST: a body framed by content-length or chunked
+ * transfer encoding (no trailers), or none for 204/304. http and https URLs; a path in the URL
+ * is a prefix for every request's path (a coordinator published under /skyclaw by a proxy).
+ */
+import type { Socket } from "bun";
+
+export interface RawResponse {
+  status: number;
+  body: string;
+}
+
+interface Waiting {
+  resolve: (response: RawResponse) => void;
+  reject: (error: Error) => void;
+}
+
+const HEADER_END = Buffer.from("\r\n\r\n");
+const CRLF = Buffer.from("\r\n");
+const decoder = new TextDecoder();
+
+/** A body, and the offset in the buffer where its response ends. */
+type Framed = { body: string; end: number };
+
+export class RawHttpConnection {
+  private socket: Socket<undefined> | null = null;
+  private buffered: Buffer = Buffer.alloc(0);
+  private waiting: Waiting | null = null;
+  private closedError: Error | null = null;
+
+  private constructor(
+    private readonly hostHeader: string,
+    private readonly pathPrefix: string,
+  ) {}
+
+  /** Opens a connection to `url` (http:// or https://, host, port, optional path prefix). */
+  static async open(url: string): Promise<RawHttpConnection> {
+    const parsed = new URL(url);
+    const secure = parsed.protocol === "https:";
+    if (!secure && parsed.protocol !== "http:") throw new Error(`${url}: only http and https URLs are supported`);
+    const connection = new RawHttpConnection(parsed.host, parsed.pathname.replace(/\/+$/, ""));
+    // URL.hostname keeps an IPv6 literal's brackets; a socket address has none.
+    const hostname = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
+    connection.socket = await Bun.connect({
+      hostname,
+      port: Number(parsed.port || (secure ? 443 : 80)),
+      ...(secure && { tls: { serverName: hostname } }),
+      socket: {
+        data: (_socket, chunk) => connection.received(chunk),
+        close: () => connection.lost(new Error("connection closed")),
+        error: (_socket, error) => connection.lost(error),
+      },
+    });
+    connection.socket.setNoDelay(true);
+    return connection;
+  }
+
+  /** The connection broke or was closed: every request on it fails at once. */
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
+  /** Sends one request and resolves with the whole response; one at a time per connection. */
+  request(method: string, path: string, headers: Record<string, string>, body?: string): Promise<RawResponse> {
+    if (this.closedError !== null) return Promise.reject(this.closedError);
+    if (this.waiting !== null) return Promise.reject(new Error("a request is already in flight on this connection"));
+    let head = `${method} ${this.pathPrefix}${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n`;
+    for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+    const payload = body === undefined ? "" : body;
+    head += `content-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`;
+    return new Promise<RawResponse>((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.socket!.write(head);
+    });
+  }
+
+  /** Ends the connection; a request in flight rejects with `reason` (an AbortError by default). */
+  close(reason: Error = abortError()): void {
+    this.lost(reason);
+    this.socket?.end();
+  }
+
+  private received(chunk: Buffer): void {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    const headerEnd = this.buffered.indexOf(HEADER_END);
+    if (headerEnd < 0) return;
+    const head = this.buffered.toString("latin1", 0, headerEnd);
+    const status = Number(head.slice(9, 12));
+    const framed = this.frame(head, status, headerEnd + HEADER_END.length);
+    if (framed === null) return; // the rest is still on its way
+    if (typeof framed === "string") return this.close(new Error(framed));
+    this.buffered = this.buffered.length === framed.end ? Buffer.alloc(0) : Buffer.from(this.buffered.subarray(framed.end));
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.resolve({ status, body: framed.body });
+  }
+
+  /** The response's body; null while incomplete, a message for a response this client cannot read. */
+  private frame(head: string, status: number, bodyStart: number): Framed | string | null {
+    if (status === 204 || status === 304) return { body: "", end: bodyStart };
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (length !== null) {
+      const end = bodyStart + Number(length[1]);
+      return this.buffered.length < end ? null : { body: decoder.decode(this.buffered.subarray(bodyStart, end)), end };
+    }
+    if (/\r\ntransfer-encoding: *chunked/i.test(head)) return this.dechunk(bodyStart);
+    return `a response without content-length or chunked encoding: ${head.split("\r\n")[0]}`;
+  }
+
+  private dechunk(offset: number): Framed | string | null {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const lineEnd = this.buffered.indexOf(CRLF, offset);
+      if (lineEnd < 0) return null;
+      const sizeText = this.buffered.toString("latin1", offset, lineEnd).split(";")[0]!.trim();
+      if (!/^[0-9a-f]+$/i.test(sizeText)) return `a chunk size that is not hexadecimal: ${JSON.stringify(sizeText.slice(0, 20))}`;
+      const size = Number.parseInt(sizeText, 16);
+      const dataStart = lineEnd + CRLF.length;
+      // The last chunk is followed (no trailers) by the empty line that ends the body.
+      const end = size === 0 ? dataStart + CRLF.length : dataStart + size + CRLF.length;
+      if (this.buffered.length < end) return null;
+      if (size === 0) return { body: decoder.decode(Buffer.concat(parts)), end };
+      parts.push(this.buffered.subarray(dataStart, dataStart + size));
+      offset = end;
+    }
+  }
+
+  private lost(error: Error): void {
+    this.closedError ??= error;
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.reject(error);
+  }
+}
+
+/**
+ * Connections to one server, used one request at a time each: a request takes an idle
+ * connection or opens one, and gives it back when answered (as fetch's keep-alive pool does).
+ */
+export class RawHttpPool {
+  private readonly idle: RawHttpConnection[] = [];
+  private readonly all = new Set<RawHttpConnection>();
+  private closed = false;
+
+  constructor(private readonly url: string) {}
+
+  async request(method: string, path: string, headers: Record<string, string>, body?: string): Promise<RawResponse> {
+    if (this.closed) throw abortError();
+    let connection = this.idle.pop();
+    // One the server closed while it was idle (a keep-alive timeout) is of no use.
+    while (connection?.closed) {
+      this.all.delete(connection);
+      connection = this.idle.pop();
+    }
+    connection ??= await this.open();
+    let response: RawResponse;
+    try {
+      response = await connection.request(method, path, headers, body);
+    } catch (error) {
+      this.all.delete(connection);
+      connection.close();
+      throw error;
+    }
+    if (this.closed) connection.close();
+    else this.idle.push(connection);
+    return response;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const connection of this.all) connection.close();
+    this.all.clear();
+    this.idle.length = 0;
+  }
+
+  private async open(): Promise<RawHttpConnection> {
+    const connection = await RawHttpConnection.open(this.url);
+    this.all.add(connection);
+    return connection;
+  }
+}
+
+function abortError(): Error {
+  const error = new Error("connection closed by the client");
+  error.name = "AbortError";
+  return error;
+}
