@@ -180,12 +180,19 @@ export class PeerTransport {
 
   /** The response to a batch, once the peer answered 2xx. */
   private async postBatch(to: NodeId, peer: Peer, body: string): Promise<string> {
-    const connection = await this.connectionTo(to, peer);
     const timeout = new Error(`${to} did not answer within ${this.requestTimeoutMs} ms`);
     timeout.name = "TimeoutError";
-    // A late answer would be read as the next batch's: a request that times out ends its connection.
-    const timer = setTimeout(() => connection.close(timeout), this.requestTimeoutMs);
+    let expire: (error: Error) => void = () => {};
+    const expired = new Promise<never>((_, reject) => (expire = reject));
+    let connection: RawHttpConnection | undefined;
+    // One deadline for connecting (a peer behind a link that drops packets never refuses) and
+    // answering. A late answer would be read as the next batch's: the connection ends with it.
+    const timer = setTimeout(() => {
+      connection?.close(timeout);
+      expire(timeout);
+    }, this.requestTimeoutMs);
     try {
+      connection = await Promise.race([this.connectionTo(to, peer), expired]);
       const headers: Record<string, string> = { "content-type": WIRE_CONTENT_TYPE, [REPLY_HEADER]: "1" };
       if (this.options.token !== undefined) headers[PEER_TOKEN_HEADER] = this.options.token;
       const response = await connection.request("POST", MESSAGES_PATH, headers, body);
