@@ -34,6 +34,8 @@ type Framed = { body: string; end: number };
 export class RawHttpConnection {
   private socket: Socket<undefined> | null = null;
   private buffered: Buffer = Buffer.alloc(0);
+  /** Request bytes the socket did not take yet (its buffer was full): written on `drain`. */
+  private unsent: Buffer | null = null;
   private waiting: Waiting | null = null;
   private closedError: Error | null = null;
 
@@ -56,6 +58,7 @@ export class RawHttpConnection {
       ...(secure && { tls: { serverName: hostname } }),
       socket: {
         data: (_socket, chunk) => connection.received(chunk),
+        drain: () => connection.writeUnsent(),
         close: () => connection.lost(new Error("connection closed")),
         error: (_socket, error) => connection.lost(error),
       },
@@ -76,10 +79,15 @@ export class RawHttpConnection {
     let head = `${method} ${this.pathPrefix}${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n`;
     for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
     const payload = body === undefined ? "" : body;
-    head += `content-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`;
+    const payloadBytes = Buffer.byteLength(payload);
+    head += `content-length: ${payloadBytes}\r\n\r\n`;
+    const text = head + payload;
     return new Promise<RawResponse>((resolve, reject) => {
       this.waiting = { resolve, reject };
-      this.socket!.write(head);
+      // The socket takes what fits in its buffer and says how much: the rest waits for `drain`.
+      const written = this.socket!.write(text);
+      if (written < 0) this.lost(new Error("connection closed"));
+      else if (written < Buffer.byteLength(head) + payloadBytes) this.unsent = Buffer.from(text).subarray(written);
     });
   }
 
@@ -87,6 +95,13 @@ export class RawHttpConnection {
   close(reason: Error = abortError()): void {
     this.lost(reason);
     this.socket?.end();
+  }
+
+  private writeUnsent(): void {
+    if (this.unsent === null || this.socket === null) return;
+    const written = this.socket.write(this.unsent);
+    if (written < 0) return this.lost(new Error("connection closed"));
+    this.unsent = written < this.unsent.length ? this.unsent.subarray(written) : null;
   }
 
   private received(chunk: Buffer): void {
@@ -136,6 +151,7 @@ export class RawHttpConnection {
 
   private lost(error: Error): void {
     this.closedError ??= error;
+    this.unsent = null;
     const waiting = this.waiting;
     this.waiting = null;
     waiting?.reject(error);

@@ -60,6 +60,19 @@ describe("RawHttpConnection", () => {
     expect(server.seen[0]!.clientPort).toBe(server.seen[1]!.clientPort);
   });
 
+  test("a body larger than the socket's buffer goes out whole (the rest is written as the socket drains)", async () => {
+    const server = httpServer((request) => new Response(`got ${request.headers.get("content-length")}`));
+    const connection = await RawHttpConnection.open(server.url);
+    // Multi-byte characters, so bytes and characters differ: 3 × 4 MiB bytes.
+    const body = "✓".repeat(4 * 1_048_576);
+    const response = await connection.request("POST", "/big", {}, body);
+    const small = await connection.request("POST", "/small", {}, "after");
+    connection.close();
+    expect(response).toEqual({ status: 200, body: `got ${3 * 4 * 1_048_576}` });
+    expect(small).toEqual({ status: 200, body: "got 5" });
+    expect(server.seen[0]!.body === body).toBe(true);
+  });
+
   test("a path in the URL prefixes every request's path", async () => {
     const server = httpServer(() => new Response("ok"));
     const connection = await RawHttpConnection.open(`${server.url}/skyclaw/`);
