@@ -8,14 +8,16 @@
  * sending its batches, and a load generator shares the cores with what it measures. This client
  * writes the request bytes and reads the status line, headers and body: a few µs per request.
  *
- * It reads what an HTTP/1.1 server answers a POST: a body framed by content-length or chunked
- * transfer encoding (no trailers), or none for 204/304. http and https URLs; a path in the URL
+ * It reads what an HTTP/1.1 server answers: a body framed by content-length or chunked transfer
+ * encoding (no trailers), or none (HEAD, 204, 304). http and https URLs; a path in the URL
  * is a prefix for every request's path (a coordinator published under /skyclaw by a proxy).
  */
 import type { Socket } from "bun";
 
 export interface RawResponse {
   status: number;
+  /** Header names in lower case; a repeated header's values joined with ", ". */
+  headers: Record<string, string>;
   body: string;
 }
 
@@ -33,10 +35,16 @@ type Framed = { body: string; end: number };
 
 export class RawHttpConnection {
   private socket: Socket<undefined> | null = null;
-  private buffered: Buffer = Buffer.alloc(0);
+  /** What arrived of the response being read: chunks, joined only when `needed` bytes are there. */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  /** Bytes the response in progress needs before it is worth joining the chunks and reading on. */
+  private needed = 0;
   /** Request bytes the socket did not take yet (its buffer was full): written on `drain`. */
   private unsent: Buffer | null = null;
   private waiting: Waiting | null = null;
+  /** The request in flight is a HEAD: its answer has headers only, whatever its content-length says. */
+  private headRequest = false;
   private closedError: Error | null = null;
 
   private constructor(
@@ -73,21 +81,23 @@ export class RawHttpConnection {
   }
 
   /** Sends one request and resolves with the whole response; one at a time per connection. */
-  request(method: string, path: string, headers: Record<string, string>, body?: string): Promise<RawResponse> {
+  request(method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<RawResponse> {
     if (this.closedError !== null) return Promise.reject(this.closedError);
     if (this.waiting !== null) return Promise.reject(new Error("a request is already in flight on this connection"));
     let head = `${method} ${this.pathPrefix}${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n`;
     for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
-    const payload = body === undefined ? "" : body;
-    const payloadBytes = Buffer.byteLength(payload);
+    const payload = body ?? "";
+    const payloadBytes = typeof payload === "string" ? Buffer.byteLength(payload) : payload.byteLength;
     head += `content-length: ${payloadBytes}\r\n\r\n`;
-    const text = head + payload;
+    // One write: a string request as one string, a binary one as one buffer.
+    const request = typeof payload === "string" ? head + payload : Buffer.concat([Buffer.from(head), payload]);
+    this.headRequest = method === "HEAD";
     return new Promise<RawResponse>((resolve, reject) => {
       this.waiting = { resolve, reject };
       // The socket takes what fits in its buffer and says how much: the rest waits for `drain`.
-      const written = this.socket!.write(text);
+      const written = this.socket!.write(request);
       if (written < 0) this.lost(new Error("connection closed"));
-      else if (written < Buffer.byteLength(head) + payloadBytes) this.unsent = Buffer.from(text).subarray(written);
+      else if (written < Buffer.byteLength(head) + payloadBytes) this.unsent = Buffer.from(request).subarray(written);
     });
   }
 
@@ -105,53 +115,47 @@ export class RawHttpConnection {
   }
 
   private received(chunk: Buffer): void {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    const headerEnd = this.buffered.indexOf(HEADER_END);
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+    if (this.chunkBytes < this.needed) return;
+    // Joined once per read, not once per chunk: a large body arrives in many chunks.
+    const buffered = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
+    this.chunks = [buffered];
+    const headerEnd = buffered.indexOf(HEADER_END);
     if (headerEnd < 0) return;
-    const head = this.buffered.toString("latin1", 0, headerEnd);
+    const head = buffered.toString("latin1", 0, headerEnd);
     const status = Number(head.slice(9, 12));
-    const framed = this.frame(head, status, headerEnd + HEADER_END.length);
+    const framed = this.frame(buffered, head, status, headerEnd + HEADER_END.length);
     if (framed === null) return; // the rest is still on its way
     if (typeof framed === "string") return this.close(new Error(framed));
-    this.buffered = this.buffered.length === framed.end ? Buffer.alloc(0) : Buffer.from(this.buffered.subarray(framed.end));
+    const rest = buffered.subarray(framed.end);
+    this.chunks = rest.length === 0 ? [] : [Buffer.from(rest)];
+    this.chunkBytes = rest.length;
+    this.needed = 0;
     const waiting = this.waiting;
     this.waiting = null;
-    waiting?.resolve({ status, body: framed.body });
+    waiting?.resolve({ status, headers: parseHeaders(head), body: framed.body });
   }
 
   /** The response's body; null while incomplete, a message for a response this client cannot read. */
-  private frame(head: string, status: number, bodyStart: number): Framed | string | null {
-    if (status === 204 || status === 304) return { body: "", end: bodyStart };
+  private frame(buffered: Buffer, head: string, status: number, bodyStart: number): Framed | string | null {
+    if (this.headRequest || status === 204 || status === 304) return { body: "", end: bodyStart };
     const length = /\r\ncontent-length: *(\d+)/i.exec(head);
     if (length !== null) {
       const end = bodyStart + Number(length[1]);
-      return this.buffered.length < end ? null : { body: decoder.decode(this.buffered.subarray(bodyStart, end)), end };
+      if (buffered.length >= end) return { body: decoder.decode(buffered.subarray(bodyStart, end)), end };
+      this.needed = end;
+      return null;
     }
-    if (/\r\ntransfer-encoding: *chunked/i.test(head)) return this.dechunk(bodyStart);
+    if (/\r\ntransfer-encoding: *chunked/i.test(head)) return dechunk(buffered, bodyStart);
     return `a response without content-length or chunked encoding: ${head.split("\r\n")[0]}`;
-  }
-
-  private dechunk(offset: number): Framed | string | null {
-    const parts: Buffer[] = [];
-    for (;;) {
-      const lineEnd = this.buffered.indexOf(CRLF, offset);
-      if (lineEnd < 0) return null;
-      const sizeText = this.buffered.toString("latin1", offset, lineEnd).split(";")[0]!.trim();
-      if (!/^[0-9a-f]+$/i.test(sizeText)) return `a chunk size that is not hexadecimal: ${JSON.stringify(sizeText.slice(0, 20))}`;
-      const size = Number.parseInt(sizeText, 16);
-      const dataStart = lineEnd + CRLF.length;
-      // The last chunk is followed (no trailers) by the empty line that ends the body.
-      const end = size === 0 ? dataStart + CRLF.length : dataStart + size + CRLF.length;
-      if (this.buffered.length < end) return null;
-      if (size === 0) return { body: decoder.decode(Buffer.concat(parts)), end };
-      parts.push(this.buffered.subarray(dataStart, dataStart + size));
-      offset = end;
-    }
   }
 
   private lost(error: Error): void {
     this.closedError ??= error;
     this.unsent = null;
+    this.chunks = [];
+    this.chunkBytes = 0;
     const waiting = this.waiting;
     this.waiting = null;
     waiting?.reject(error);
@@ -169,8 +173,10 @@ export class RawHttpPool {
 
   constructor(private readonly url: string) {}
 
-  async request(method: string, path: string, headers: Record<string, string>, body?: string): Promise<RawResponse> {
+  /** `signal`: aborting it ends the request's connection, and the request rejects with its reason. */
+  async request(method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array, signal?: AbortSignal): Promise<RawResponse> {
     if (this.closed) throw abortError();
+    signal?.throwIfAborted();
     let connection = this.idle.pop();
     // One the server closed while it was idle (a keep-alive timeout) is of no use.
     while (connection?.closed) {
@@ -179,12 +185,18 @@ export class RawHttpPool {
     }
     connection ??= await this.open();
     let response: RawResponse;
+    const abort = () => connection.close(signal!.reason instanceof Error ? signal!.reason : abortError());
+    signal?.addEventListener("abort", abort, { once: true });
+    // Aborted while the connection was opening: the request fails on it at once.
+    if (signal?.aborted) abort();
     try {
       response = await connection.request(method, path, headers, body);
     } catch (error) {
       this.all.delete(connection);
       connection.close();
       throw error;
+    } finally {
+      signal?.removeEventListener("abort", abort);
     }
     if (this.closed) connection.close();
     else this.idle.push(connection);
@@ -203,6 +215,37 @@ export class RawHttpPool {
     this.all.add(connection);
     return connection;
   }
+}
+
+/** A chunked body from `offset` on (no trailers); null while incomplete, a message when malformed. */
+function dechunk(buffered: Buffer, offset: number): Framed | string | null {
+  const parts: Buffer[] = [];
+  for (;;) {
+    const lineEnd = buffered.indexOf(CRLF, offset);
+    if (lineEnd < 0) return null;
+    const sizeText = buffered.toString("latin1", offset, lineEnd).split(";")[0]!.trim();
+    if (!/^[0-9a-f]+$/i.test(sizeText)) return `a chunk size that is not hexadecimal: ${JSON.stringify(sizeText.slice(0, 20))}`;
+    const size = Number.parseInt(sizeText, 16);
+    const dataStart = lineEnd + CRLF.length;
+    // The last chunk is followed (no trailers) by the empty line that ends the body.
+    const end = size === 0 ? dataStart + CRLF.length : dataStart + size + CRLF.length;
+    if (buffered.length < end) return null;
+    if (size === 0) return { body: decoder.decode(Buffer.concat(parts)), end };
+    parts.push(buffered.subarray(dataStart, dataStart + size));
+    offset = end;
+  }
+}
+
+function parseHeaders(head: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of head.split("\r\n").slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  return headers;
 }
 
 function abortError(): Error {

@@ -51,8 +51,8 @@ describe("RawHttpConnection", () => {
     const second = await connection.request("POST", "/missing", {}, "");
     connection.close();
 
-    expect(first).toEqual({ status: 201, body: "answer to /v1/things ✓" });
-    expect(second).toEqual({ status: 404, body: "answer to /missing ✓" });
+    expect(first).toMatchObject({ status: 201, body: "answer to /v1/things ✓" });
+    expect(second).toMatchObject({ status: 404, body: "answer to /missing ✓" });
     expect(server.seen.map(({ path, body, header }) => ({ path, body, header }))).toEqual([
       { path: "/v1/things", body: "héllo", header: "yes" },
       { path: "/missing", body: "", header: null },
@@ -68,9 +68,42 @@ describe("RawHttpConnection", () => {
     const response = await connection.request("POST", "/big", {}, body);
     const small = await connection.request("POST", "/small", {}, "after");
     connection.close();
-    expect(response).toEqual({ status: 200, body: `got ${3 * 4 * 1_048_576}` });
-    expect(small).toEqual({ status: 200, body: "got 5" });
+    expect(response).toMatchObject({ status: 200, body: `got ${3 * 4 * 1_048_576}` });
+    expect(small).toMatchObject({ status: 200, body: "got 5" });
     expect(server.seen[0]!.body === body).toBe(true);
+  });
+
+  test("answers carry their headers, names in lower case, a repeated one's values joined", async () => {
+    const url = rawServer((socket) =>
+      socket.write("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nVary: a\r\nvary: b\r\nContent-Length: 2\r\n\r\n{}"),
+    );
+    const connection = await RawHttpConnection.open(url);
+    const response = await connection.request("POST", "/", {}, "");
+    connection.close();
+    expect(response).toEqual({
+      status: 503,
+      headers: { "content-type": "application/json", "retry-after": "1", vary: "a, b", "content-length": "2" },
+      body: "{}",
+    });
+  });
+
+  test("a binary body goes out byte for byte", async () => {
+    const received: Uint8Array[] = [];
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (request) => (received.push(new Uint8Array(await request.arrayBuffer())), new Response("ok")) });
+    servers.push(server);
+    const bytes = new Uint8Array([0xff, 0xfe, 0x00, 0x7b, 0xc3]);
+    const connection = await RawHttpConnection.open(`http://127.0.0.1:${server.port}`);
+    expect(await connection.request("POST", "/", { "content-type": "application/octet-stream" }, bytes)).toMatchObject({ status: 200, body: "ok" });
+    connection.close();
+    expect(received).toEqual([bytes]);
+  });
+
+  test("the answer to a HEAD has no body, whatever its content-length says", async () => {
+    const server = httpServer(() => new Response("twelve bytes", { headers: { "x-kind": "text" } }));
+    const connection = await RawHttpConnection.open(server.url);
+    expect(await connection.request("HEAD", "/", {})).toMatchObject({ status: 200, headers: { "x-kind": "text" }, body: "" });
+    expect(await connection.request("POST", "/", {}, "")).toMatchObject({ status: 200, body: "twelve bytes" });
+    connection.close();
   });
 
   test("a path in the URL prefixes every request's path", async () => {
@@ -90,9 +123,9 @@ describe("RawHttpConnection", () => {
     ];
     const url = rawServer((socket) => socket.write(answers.shift()!));
     const connection = await RawHttpConnection.open(url);
-    expect(await connection.request("POST", "/", {}, "")).toEqual({ status: 200, body: "first part, second ✓" });
-    expect(await connection.request("POST", "/", {}, "")).toEqual({ status: 204, body: "" });
-    expect(await connection.request("POST", "/", {}, "")).toEqual({ status: 200, body: "" });
+    expect(await connection.request("POST", "/", {}, "")).toMatchObject({ status: 200, body: "first part, second ✓" });
+    expect(await connection.request("POST", "/", {}, "")).toMatchObject({ status: 204, body: "" });
+    expect(await connection.request("POST", "/", {}, "")).toMatchObject({ status: 200, body: "" });
     connection.close();
   });
 
@@ -114,7 +147,7 @@ describe("RawHttpConnection", () => {
       drip();
     });
     const connection = await RawHttpConnection.open(url);
-    expect(await connection.request("POST", "/", {}, "x")).toEqual({ status: 200, body: "hello world" });
+    expect(await connection.request("POST", "/", {}, "x")).toMatchObject({ status: 200, body: "hello world" });
     connection.close();
   });
 
@@ -154,6 +187,33 @@ describe("RawHttpConnection", () => {
 });
 
 describe("RawHttpPool", () => {
+  test("aborting a request's signal ends it with the signal's reason; the pool goes on with a new connection", async () => {
+    let connections = 0;
+    let answer = false;
+    const listener = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open: () => void connections++,
+        data(socket, chunk) {
+          if (answer && chunk.includes("\r\n\r\n")) socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        },
+      },
+    });
+    servers.push(listener);
+    const pool = new RawHttpPool(`http://127.0.0.1:${listener.port}`);
+    const controller = new AbortController();
+    const request = pool.request("POST", "/", {}, "", controller.signal);
+    controller.abort(new Error("the caller went away"));
+    await expect(request).rejects.toThrow("the caller went away");
+    await expect(pool.request("POST", "/", {}, "", controller.signal)).rejects.toThrow("the caller went away");
+    answer = true;
+    expect(await pool.request("POST", "/", {}, "")).toMatchObject({ status: 200, body: "ok" });
+    pool.close();
+    expect(connections).toBe(2);
+  });
+
+
   test("opens a connection per concurrent request and reuses idle ones", async () => {
     const server = httpServer(async () => {
       await Bun.sleep(5);

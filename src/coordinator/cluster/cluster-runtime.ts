@@ -11,6 +11,7 @@
 import type { Database } from "bun:sqlite";
 import type { ClusterStatus } from "../../api";
 import type { CoordinatorConfig } from "../../config";
+import { RawHttpPool } from "../../client/raw-http";
 import { openDatabase } from "../../db";
 import type { SoftState } from "../../raft/core";
 import { RaftProposer } from "../../raft/driver/raft-proposer";
@@ -40,6 +41,7 @@ export class ClusterRuntime {
   readonly leaderWatch: LeaderWatch;
   readonly log: ClusterLog;
   private readonly applyDb: Database;
+  private readonly forwardingPools = new Map<string, RawHttpPool>();
 
   constructor(readonly config: CoordinatorConfig) {
     const cluster = config.cluster;
@@ -127,7 +129,16 @@ export class ClusterRuntime {
     };
   }
 
+  /** Keep-alive connections to `url` (the leader a follower forwards requests to), made at first use. */
+  connectionsTo(url: string): RawHttpPool {
+    let pool = this.forwardingPools.get(url);
+    if (pool === undefined) this.forwardingPools.set(url, (pool = new RawHttpPool(url)));
+    return pool;
+  }
+
   close(): void {
+    for (const pool of this.forwardingPools.values()) pool.close();
+    this.forwardingPools.clear();
     this.transport.close();
     this.proposer.close();
     this.applyDb.close();

@@ -1,13 +1,15 @@
 /**
  * Any coordinator accepts any request. A follower forwards it to the leader as a transparent
  * HTTP proxy (method, path, query, body, token and idempotency key preserved), marked with
- * `x-skyclaw-forwarded-by` so it is never forwarded twice. The leader serves reads only after a
+ * `x-skyclaw-forwarded-by` so it is never forwarded twice, over keep-alive connections of the
+ * lean client (raw-http.ts: fetch cost a follower about as much CPU as the leader's answer). The leader serves reads only after a
  * read-index round (linearizable) unless the caller asked for `?local=true`. While there is no
  * leader, a request waits up to LEADER_WAIT_MS for one, then gets a 503 with `retry-after`.
  *
  * Served by every node itself: anything outside /v1/, /v1/state (this node's summary and role),
  * GET /v1/cluster.
  */
+import type { RawResponse } from "../../client/raw-http";
 import { RaftRefusal } from "../../raft/driver/raft-proposer";
 import { IDEMPOTENCY_HEADER } from "../idempotency";
 import { TOKEN_HEADER } from "../auth";
@@ -32,7 +34,7 @@ export async function routeToLeader(request: Request, path: string, runtime: Clu
   const forwarded = request.headers.has(FORWARDED_BY_HEADER);
   const deadline = performance.now() + LEADER_WAIT_MS;
   // Read only when forwarding: a request served here must reach the route with its body unread.
-  let body: Promise<ArrayBuffer | undefined> | undefined;
+  let body: Promise<Uint8Array | undefined> | undefined;
   let unreachable: string | null = null;
   for (;;) {
     // A forwarded request is served here or refused: a second hop could loop during an election.
@@ -41,7 +43,7 @@ export async function routeToLeader(request: Request, path: string, runtime: Clu
       return noLeaderResponse(null, "no coordinator was elected leader within 2 s (too few coordinators up, or an election under way); retry shortly");
     }
     if (leader === runtime.self) break;
-    body ??= isRead || request.method === "HEAD" ? Promise.resolve(undefined) : request.arrayBuffer();
+    body ??= isRead || request.method === "HEAD" ? Promise.resolve(undefined) : request.arrayBuffer().then((bytes) => new Uint8Array(bytes));
     const answer = await proxy(request, url, await body, leader, runtime);
     // Refused connection: the request never reached the old leader, so waiting for the next one is safe.
     if (answer !== "unreachable") return answer;
@@ -62,21 +64,16 @@ export function noLeaderResponse(leader: string | null, message: string, error =
   return json(503, { error, message, leader }, { "retry-after": String(RETRY_AFTER_SECONDS) });
 }
 
-async function proxy(request: Request, url: URL, body: ArrayBuffer | undefined, leader: string, runtime: ClusterRuntime): Promise<Response | "unreachable"> {
+async function proxy(request: Request, url: URL, body: Uint8Array | undefined, leader: string, runtime: ClusterRuntime): Promise<Response | "unreachable"> {
   const headers: Record<string, string> = { [FORWARDED_BY_HEADER]: runtime.self };
   for (const name of FORWARDED_HEADERS) {
     const value = request.headers.get(name);
     if (value !== null) headers[name] = value;
   }
   const timeout = AbortSignal.timeout(runtime.config.timings.claimWaitMs + PROXY_SLACK_MS);
-  let upstream: Response;
+  let upstream: RawResponse;
   try {
-    upstream = await fetch(`${leader}${url.pathname}${url.search}`, {
-      method: request.method,
-      headers,
-      body,
-      signal: AbortSignal.any([timeout, request.signal]),
-    });
+    upstream = await runtime.connectionsTo(leader).request(request.method, `${url.pathname}${url.search}`, headers, body, AbortSignal.any([timeout, request.signal]));
   } catch (error) {
     if (isConnectionRefused(error)) return "unreachable";
     const why = error instanceof Error ? (error.name === "TimeoutError" ? "timed out" : error.message) : String(error);
@@ -84,8 +81,8 @@ async function proxy(request: Request, url: URL, body: ArrayBuffer | undefined, 
   }
   const answer: Record<string, string> = {};
   for (const name of ["content-type", "retry-after"]) {
-    const value = upstream.headers.get(name);
-    if (value !== null) answer[name] = value;
+    const value = upstream.headers[name];
+    if (value !== undefined) answer[name] = value;
   }
   return new Response(upstream.body, { status: upstream.status, headers: answer });
 }
