@@ -183,11 +183,11 @@ export class RawHttpPool {
       this.all.delete(connection);
       connection = this.idle.pop();
     }
-    connection ??= await this.open();
+    connection ??= await this.open(signal);
     let response: RawResponse;
-    const abort = () => connection.close(signal!.reason instanceof Error ? signal!.reason : abortError());
+    const abort = () => connection.close(reasonOf(signal!));
     signal?.addEventListener("abort", abort, { once: true });
-    // Aborted while the connection was opening: the request fails on it at once.
+    // Aborted in the turn between opening and here: the request fails on it at once.
     if (signal?.aborted) abort();
     try {
       response = await connection.request(method, path, headers, body);
@@ -198,8 +198,7 @@ export class RawHttpPool {
     } finally {
       signal?.removeEventListener("abort", abort);
     }
-    if (this.closed) connection.close();
-    else this.idle.push(connection);
+    this.release(connection);
     return response;
   }
 
@@ -210,10 +209,31 @@ export class RawHttpPool {
     this.idle.length = 0;
   }
 
-  private async open(): Promise<RawHttpConnection> {
-    const connection = await RawHttpConnection.open(this.url);
-    this.all.add(connection);
-    return connection;
+  /**
+   * A new connection. Aborting `signal` rejects at once, however long connecting takes (a host
+   * behind a link that drops packets never refuses); a connection that opens later is kept idle.
+   */
+  private open(signal?: AbortSignal): Promise<RawHttpConnection> {
+    const opening = RawHttpConnection.open(this.url).then((connection) => {
+      this.all.add(connection);
+      return connection;
+    });
+    if (signal === undefined) return opening;
+    return new Promise((resolve, reject) => {
+      const abort = () => {
+        reject(reasonOf(signal));
+        opening.then((connection) => this.release(connection), () => {});
+      };
+      if (signal.aborted) return abort();
+      signal.addEventListener("abort", abort, { once: true });
+      opening.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+    });
+  }
+
+  /** A connection whose request is over: idle for the next, or closed with the pool. */
+  private release(connection: RawHttpConnection): void {
+    if (this.closed) connection.close();
+    else this.idle.push(connection);
   }
 }
 
@@ -246,6 +266,11 @@ function parseHeaders(head: string): Record<string, string> {
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
   return headers;
+}
+
+/** What an aborted request fails with: the signal's reason (TimeoutError for AbortSignal.timeout). */
+function reasonOf(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : abortError();
 }
 
 function abortError(): Error {

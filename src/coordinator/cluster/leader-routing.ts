@@ -2,9 +2,10 @@
  * Any coordinator accepts any request. A follower forwards it to the leader as a transparent
  * HTTP proxy (method, path, query, body, token and idempotency key preserved), marked with
  * `x-skyclaw-forwarded-by` so it is never forwarded twice, over keep-alive connections of the
- * lean client (raw-http.ts: fetch cost a follower about as much CPU as the leader's answer). The leader serves reads only after a
- * read-index round (linearizable) unless the caller asked for `?local=true`. While there is no
- * leader, a request waits up to LEADER_WAIT_MS for one, then gets a 503 with `retry-after`.
+ * lean client (raw-http.ts: fetch cost a follower about as much CPU as the leader's answer).
+ * The leader serves reads only after a read-index round (linearizable) unless the caller asked
+ * for `?local=true`. While there is no leader, a request waits up to LEADER_WAIT_MS for one,
+ * then gets a 503 with `retry-after`.
  *
  * Served by every node itself: anything outside /v1/, /v1/state (this node's summary and role),
  * GET /v1/cluster.

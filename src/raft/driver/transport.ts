@@ -20,7 +20,7 @@
  * in a header; a failed snapshot is reported to the core so it is sent again.
  */
 import type { Message, NodeId, SnapshotMessage } from "../core";
-import { RawHttpConnection } from "../../client/raw-http";
+import { RawHttpPool } from "../../client/raw-http";
 import { encodeMessages, WIRE_CONTENT_TYPE } from "./wire";
 
 export const MESSAGES_PATH = "/v1/replicate/messages";
@@ -49,8 +49,8 @@ interface Peer {
   snapshotSending: boolean;
   /** Batches from this peer being handled here: its messages wait to go back in their responses. */
   replying: number;
-  /** The connection batches go over: opened for the first, and again after one breaks. */
-  connection: Promise<RawHttpConnection> | null;
+  /** Batches go over its one connection (one batch in flight), opened again after one breaks. */
+  connections: RawHttpPool;
   dropped: number;
   lastError: string | null;
 }
@@ -121,19 +121,14 @@ export class PeerTransport {
 
   close(): void {
     this.closed = true;
-    for (const peer of this.peers.values()) {
-      peer.connection?.then(
-        (connection) => connection.close(),
-        () => {},
-      );
-    }
+    for (const peer of this.peers.values()) peer.connections.close();
     this.peers.clear();
   }
 
   private peer(id: NodeId): Peer {
     let peer = this.peers.get(id);
     if (peer === undefined) {
-      peer = { queue: [], sending: false, snapshotSending: false, replying: 0, connection: null, dropped: 0, lastError: null };
+      peer = { queue: [], sending: false, snapshotSending: false, replying: 0, connections: new RawHttpPool(id), dropped: 0, lastError: null };
       this.peers.set(id, peer);
     }
     return peer;
@@ -180,40 +175,13 @@ export class PeerTransport {
 
   /** The response to a batch, once the peer answered 2xx. */
   private async postBatch(to: NodeId, peer: Peer, body: string): Promise<string> {
-    const timeout = new Error(`${to} did not answer within ${this.requestTimeoutMs} ms`);
-    timeout.name = "TimeoutError";
-    let expire: (error: Error) => void = () => {};
-    const expired = new Promise<never>((_, reject) => (expire = reject));
-    let connection: RawHttpConnection | undefined;
-    // One deadline for connecting (a peer behind a link that drops packets never refuses) and
-    // answering. A late answer would be read as the next batch's: the connection ends with it.
-    const timer = setTimeout(() => {
-      connection?.close(timeout);
-      expire(timeout);
-    }, this.requestTimeoutMs);
-    try {
-      connection = await Promise.race([this.connectionTo(to, peer), expired]);
-      const headers: Record<string, string> = { "content-type": WIRE_CONTENT_TYPE, [REPLY_HEADER]: "1" };
-      if (this.options.token !== undefined) headers[PEER_TOKEN_HEADER] = this.options.token;
-      const response = await connection.request("POST", MESSAGES_PATH, headers, body);
-      if (response.status < 200 || response.status > 299) throw new Error(`${to}${MESSAGES_PATH} answered ${response.status}: ${response.body.slice(0, 200)}`);
-      return response.body;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** The peer's open connection, or a new one when there is none or it broke. */
-  private async connectionTo(to: NodeId, peer: Peer): Promise<RawHttpConnection> {
-    const current = peer.connection === null ? null : await peer.connection.catch(() => null);
-    if (current !== null && !current.closed) return current;
-    const opening = RawHttpConnection.open(to);
-    peer.connection = opening;
-    // A failed open is not kept: the next batch tries again.
-    opening.catch(() => {
-      if (peer.connection === opening) peer.connection = null;
-    });
-    return opening;
+    const headers: Record<string, string> = { "content-type": WIRE_CONTENT_TYPE, [REPLY_HEADER]: "1" };
+    if (this.options.token !== undefined) headers[PEER_TOKEN_HEADER] = this.options.token;
+    // One deadline for connecting and answering; a late answer would be read as the next
+    // batch's, so the pool ends the connection of a request that times out.
+    const response = await peer.connections.request("POST", MESSAGES_PATH, headers, body, AbortSignal.timeout(this.requestTimeoutMs));
+    if (response.status < 200 || response.status > 299) throw new Error(`${to}${MESSAGES_PATH} answered ${response.status}: ${response.body.slice(0, 200)}`);
+    return response.body;
   }
 
   /** The response body, once the peer answered 2xx. */
