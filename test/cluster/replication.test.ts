@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import type { ClusterStatus, Job } from "../../src/api";
 import { killAll } from "../helpers/processes";
-import { PEER_TOKEN, startCluster, type Cluster } from "./harness";
+import { parsePrometheusText, sampleValue } from "../metrics/prometheus-text";
+import { CLUSTER_TOKEN, PEER_TOKEN, startCluster, type Cluster } from "./harness";
 
 const shellJob = (text: string) => ({ kind: "shell", command: "echo", args: [text] });
 
@@ -90,7 +91,30 @@ describe("a 3-node cluster", () => {
     const reply = await cluster.nodes[0]!.call<ClusterStatus>("GET", "/v1/cluster", { token: null });
     expect(reply.status).toBe(401);
   });
+
+  test("/metrics shows where replicated writes spend their time: proposals, log fsyncs, round trips to each peer", async () => {
+    const leader = await cluster.leader();
+    const before = await scrapeMetrics(leader.url);
+    const proposalsBefore = sampleValue(before, "skyclaw_raft_proposal_seconds_count") ?? 0;
+    for (let i = 0; i < 3; i++) expect((await leader.call("POST", "/v1/jobs", { body: shellJob(`timed ${i}`) })).status).toBe(201);
+    const after = await scrapeMetrics(leader.url);
+    expect(after.get("skyclaw_raft_proposal_seconds")?.type).toBe("histogram");
+    expect(sampleValue(after, "skyclaw_raft_proposal_seconds_count")).toBeGreaterThanOrEqual(proposalsBefore + 3);
+    expect(sampleValue(after, "skyclaw_raft_proposal_seconds_sum")).toBeGreaterThan(0);
+    expect(sampleValue(after, "skyclaw_raft_log_fsync_seconds_count")).toBeGreaterThan(0);
+    for (const follower of cluster.followers(leader)) {
+      expect(sampleValue(after, "skyclaw_raft_peer_round_trip_seconds_count", { peer: follower.url })).toBeGreaterThan(0);
+      // A follower persists what it receives: its own log fsyncs are counted there.
+      expect(sampleValue(await scrapeMetrics(follower.url), "skyclaw_raft_log_fsync_seconds_count")).toBeGreaterThan(0);
+    }
+  });
 });
+
+async function scrapeMetrics(url: string) {
+  const response = await fetch(`${url}/metrics`, { headers: { "x-skyclaw-token": CLUSTER_TOKEN } });
+  expect(response.status).toBe(200);
+  return parsePrometheusText(await response.text());
+}
 
 function rowCount(dbPath: string, jobId: string): number {
   const db = new Database(dbPath, { readonly: true });

@@ -15,6 +15,7 @@ import { RawHttpPool } from "../../client/raw-http";
 import { openDatabase } from "../../db";
 import type { SoftState } from "../../raft/core";
 import { RaftProposer } from "../../raft/driver/raft-proposer";
+import type { RaftTimings } from "../../raft/driver/timings";
 import { PeerTransport } from "../../raft/driver/transport";
 import type { AppliedEntry, Proposer } from "../../raft/proposer";
 import type { Command, CommandResult } from "../../state/commands";
@@ -42,6 +43,13 @@ export class ClusterRuntime {
   readonly log: ClusterLog;
   private readonly applyDb: Database;
   private readonly forwardingPools = new Map<string, RawHttpPool>();
+  /** Whoever observes the driver's timings (the metrics, once the app is built). */
+  private timingsObserver: RaftTimings | undefined;
+  private readonly timings: RaftTimings = {
+    proposal: (seconds) => this.timingsObserver?.proposal(seconds),
+    logFsync: (seconds) => this.timingsObserver?.logFsync(seconds),
+    peerRoundTrip: (peer, seconds) => this.timingsObserver?.peerRoundTrip(peer, seconds),
+  };
 
   constructor(readonly config: CoordinatorConfig) {
     const cluster = config.cluster;
@@ -58,6 +66,7 @@ export class ClusterRuntime {
     this.transport = new PeerTransport({
       token: cluster.peerToken,
       snapshotPath: (name) => `${snapshotDir}/${name}`,
+      timings: this.timings,
       onSnapshotFailed: (to) => this.proposer.reportSnapshotFailure(to),
       onReply: (body) => {
         if (!body.includes("\n")) return; // an older node's {"ok": true}: it sends its messages in requests
@@ -80,6 +89,7 @@ export class ClusterRuntime {
       minReplications: config.minReplications,
       snapshotIntervalEntries: cluster.snapshotIntervalEntries,
       snapshotRetainEntries: cluster.snapshotRetainEntries,
+      timings: this.timings,
     });
     this.leaderWatch = new LeaderWatch(this.proposer);
     const proposer = this.proposer;
@@ -106,6 +116,11 @@ export class ClusterRuntime {
       }
       wasLeader = isLeader;
     });
+  }
+
+  /** `observer` is told how long proposals, log fsyncs and batches to peers take. */
+  observeTimings(observer: RaftTimings): void {
+    this.timingsObserver = observer;
   }
 
   status(): ClusterStatus {

@@ -12,6 +12,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { HOST_STATES, type Job } from "../../api";
+import type { RaftTimings } from "../../raft/driver/timings";
 import type { AppliedEntry, Proposer } from "../../raft/proposer";
 import type { Command, CommandResult } from "../../state/commands";
 import type { ExpiryReport } from "../../state/commands/leases";
@@ -21,6 +22,9 @@ import { Registry, type Counter, type Histogram } from "./registry";
 
 /** Seconds; from "claimable" to "leased", so mostly long-poll wake-up and group-commit time. */
 const DISPATCH_LATENCY_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+/** Seconds; a replicated write on a LAN takes a few milliseconds (two fsyncs and a round trip). */
+const RAFT_LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const EXPIRY_OUTCOMES = ["requeued", "dead", "cancelled"] as const;
 
@@ -33,6 +37,7 @@ export interface MetricsSource {
 /** Raft figures of a clustered node (ClusterRuntime.status() has them); absent for a single coordinator. */
 export interface RaftStatusSource {
   status(): { term: number; commit: number };
+  observeTimings?(observer: RaftTimings): void;
 }
 
 export class CoordinatorMetrics {
@@ -84,6 +89,7 @@ export class CoordinatorMetrics {
       registry.gauge("skyclaw_raft_commit_index", "Highest log index this node knows to be committed.", () => [
         { labels: {}, value: raft.status().commit },
       ]);
+      if (raft.observeTimings) this.observeRaftTimings(raft.observeTimings.bind(raft));
     }
     this.httpRequests = registry.counter("skyclaw_http_requests_total", "HTTP requests answered, by method, route pattern and status.");
     node.log.onApplied((entries) => this.observeApplied(entries));
@@ -102,6 +108,32 @@ export class CoordinatorMetrics {
 
   render(): string {
     return this.registry.render();
+  }
+
+  /** Where a replicated write spends its time, as etcd reports its WAL fsync and peer round trips. */
+  private observeRaftTimings(observe: (observer: RaftTimings) => void): void {
+    const { registry } = this;
+    const proposal = registry.histogram(
+      "skyclaw_raft_proposal_seconds",
+      "Seconds from a write being proposed on this node (the leader) to its entry being committed and applied here.",
+      RAFT_LATENCY_BUCKETS_SECONDS,
+    );
+    const fsync = registry.histogram("skyclaw_raft_log_fsync_seconds", "Seconds each fsync of this node's Raft log took.", RAFT_LATENCY_BUCKETS_SECONDS);
+    const roundTrip = registry.histogram(
+      "skyclaw_raft_peer_round_trip_seconds",
+      "Seconds from sending a batch of Raft messages to a peer to its answer (the peer makes the batch durable first), by peer URL.",
+      RAFT_LATENCY_BUCKETS_SECONDS,
+    );
+    const peers = new Map<string, (seconds: number) => void>();
+    observe({
+      proposal: proposal.observerOf(),
+      logFsync: fsync.observerOf(),
+      peerRoundTrip: (peer, seconds) => {
+        let observePeer = peers.get(peer);
+        if (observePeer === undefined) peers.set(peer, (observePeer = roundTrip.observerOf({ peer })));
+        observePeer(seconds);
+      },
+    });
   }
 
   private observeApplied(entries: AppliedEntry<Command, CommandResult>[]): void {

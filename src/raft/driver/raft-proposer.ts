@@ -33,6 +33,7 @@ import { SnapshotImageWriter } from "./snapshot-image";
 import { SnapshotPolicy } from "./snapshot-policy";
 import { StateSnapshots } from "./state-snapshots";
 import { RaftStorage } from "./storage";
+import type { RaftTimings } from "./timings";
 
 /** The state machine as the driver needs it: entries without a command still advance last_applied. */
 export interface DriverApplier<C, R> extends Applier<C, R> {
@@ -62,6 +63,8 @@ export interface RaftDriverOptions<C, R> {
   followerApplyDelayMs?: number;
   /** The node can no longer apply the log (a disk or schema failure): stop the process. */
   onFatal?(error: unknown): void;
+  /** Told how long proposals and fsyncs take. */
+  timings?: RaftTimings;
 }
 
 /** Why a proposal or read was not carried out; `leader` is where to retry, when known. */
@@ -88,6 +91,8 @@ interface QueuedProposal<C, R> {
   command: C;
   resolve(result: R): void;
   reject(error: unknown): void;
+  /** performance.now() when propose() was called. */
+  proposedAt: number;
 }
 
 interface ReadWaiter {
@@ -205,7 +210,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   propose(command: C): Promise<R> {
     if (this.closed) return Promise.reject(new RaftRefusal("closed", "the coordinator is shutting down", null));
     return new Promise<R>((resolve, reject) => {
-      this.queued.push({ command, resolve, reject });
+      this.queued.push({ command, resolve, reject, proposedAt: performance.now() });
       this.scheduleFlush();
     });
   }
@@ -337,10 +342,10 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       const queued = this.queued;
       this.queued = [];
       for (const proposal of queued) {
-        this.track<R>(this.raft.propose(JSON.stringify(proposal.command))).then(
-          (result) => proposal.resolve(result as R),
-          proposal.reject,
-        );
+        this.track<R>(this.raft.propose(JSON.stringify(proposal.command))).then((result) => {
+          this.options.timings?.proposal((performance.now() - proposal.proposedAt) / 1000);
+          proposal.resolve(result as R);
+        }, proposal.reject);
       }
       this.startReads();
       while (!this.syncing && this.raft.hasReady()) this.handle(this.raft.ready());
@@ -376,9 +381,11 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     if (early.length > 0) this.options.send(early);
     const applied = this.applyCommitted(ready);
     this.syncing = true;
+    const syncStartedAt = performance.now();
     this.storage.sync().then(
       () => {
         this.syncing = false;
+        this.options.timings?.logFsync((performance.now() - syncStartedAt) / 1000);
         if (this.closed) return;
         try {
           if (late.length > 0) this.options.send(late);

@@ -21,6 +21,7 @@
  */
 import type { Message, NodeId, SnapshotMessage } from "../core";
 import { RawHttpPool } from "../../client/raw-http";
+import type { RaftTimings } from "./timings";
 import { encodeMessages, WIRE_CONTENT_TYPE } from "./wire";
 
 export const MESSAGES_PATH = "/v1/replicate/messages";
@@ -38,6 +39,8 @@ export interface TransportOptions {
   onSnapshotFailed(to: NodeId): void;
   /** The body of a response to a batch: messages for this node (wire.ts), to be checked and stepped. */
   onReply(body: string): void;
+  /** Told how long each batch took to be answered (the peer makes it durable first). */
+  timings?: Pick<RaftTimings, "peerRoundTrip">;
   requestTimeoutMs?: number;
   snapshotTimeoutMs?: number;
   maxQueuedMessages?: number;
@@ -179,8 +182,10 @@ export class PeerTransport {
     if (this.options.token !== undefined) headers[PEER_TOKEN_HEADER] = this.options.token;
     // One deadline for connecting and answering; a late answer would be read as the next
     // batch's, so the pool ends the connection of a request that times out.
+    const sentAt = performance.now();
     const response = await peer.connections.request("POST", MESSAGES_PATH, headers, body, AbortSignal.timeout(this.requestTimeoutMs));
     if (response.status < 200 || response.status > 299) throw new Error(`${to}${MESSAGES_PATH} answered ${response.status}: ${response.body.slice(0, 200)}`);
+    this.options.timings?.peerRoundTrip(to, (performance.now() - sentAt) / 1000);
     return response.body;
   }
 
