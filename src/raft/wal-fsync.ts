@@ -12,7 +12,7 @@
  * does that), so a checkpoint never copies frames that are not on disk.
  */
 import type { Database } from "bun:sqlite";
-import { closeSync, fstatSync, fsync, fsyncSync, openSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** What the local log needs of it (a test substitutes one it controls). */
@@ -43,13 +43,13 @@ export class WalFsync implements CommitSync {
   sync(): Promise<void> {
     const fd = this.currentFd();
     if (fd === null) return Promise.resolve();
-    return new Promise((resolve, reject) => fsync(fd, (error) => (error === null ? resolve() : reject(error))));
+    return new Promise((resolve, reject) => fdatasync(fd, (error) => (error === null ? resolve() : reject(error))));
   }
 
   /** The same, on this thread: when the caller may not go on before it is durable (closing, compaction). */
   syncNow(): void {
     const fd = this.currentFd();
-    if (fd !== null) fsyncSync(fd);
+    if (fd !== null) fdatasyncSync(fd);
   }
 
   close(): void {

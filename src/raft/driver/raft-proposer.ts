@@ -7,10 +7,10 @@
  *   core together and handled as one Ready, so one fsync covers them all.
  * - One Ready at a time: write it (one transaction, no fsync) → send what needs nothing durable
  *   (a leader's appends and heartbeats: Raft lets a leader replicate while it persists, as etcd
- *   does; its own log counts towards a commit only once synced) → apply committed entries (one
- *   transaction per batch, with last_applied; they were synced by earlier Readies) → fsync the
- *   log on the thread pool, if the Ready wrote entries, a snapshot or a term/vote → send the
- *   rest (votes, acknowledgements) → advance. While the fsync runs the event loop serves
+ *   does; its own log counts towards a commit only once synced) → fsync the log on the thread
+ *   pool, if the Ready wrote entries, a snapshot or a term/vote → meanwhile apply committed
+ *   entries (one transaction per batch, with last_applied; they were synced by earlier Readies)
+ *   → once synced, send the rest (votes, acknowledgements) → advance. While the fsync runs the event loop serves
  *   requests; messages and proposals that arrive meanwhile go into the next Ready together.
  * - A follower applies committed entries in batches (up to `followerApplyDelayMs` late, or once
  *   FOLLOWER_APPLY_BATCH are waiting): the cost of a state transaction grows far slower than
@@ -379,10 +379,12 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     const late: Message[] = [];
     for (const message of ready.messages) (sendableBeforeSync(message) ? early : late).push(message);
     if (early.length > 0) this.options.send(early);
+    // The fsync runs on the thread pool while this thread applies: it covers the log writes only.
+    const syncStartedAt = performance.now();
+    const synced = this.storage.sync();
     const applied = this.applyCommitted(ready);
     this.syncing = true;
-    const syncStartedAt = performance.now();
-    this.storage.sync().then(
+    synced.then(
       () => {
         this.syncing = false;
         this.options.timings?.logFsync((performance.now() - syncStartedAt) / 1000);

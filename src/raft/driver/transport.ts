@@ -1,8 +1,8 @@
 /**
  * Sending Raft messages to peers over HTTP, never blocking the Ready loop.
  *
- * Each peer has a bounded queue and at most one request in flight: messages queued while a
- * request is out go together in the next one, so a busy leader sends large batches and an idle
+ * Each peer has a bounded queue and at most MAX_BATCHES_IN_FLIGHT requests in flight: messages
+ * queued while they are out go together in the next one, so a busy leader sends large batches and an idle
  * one sends single heartbeats. On overflow the newest messages are dropped, and a failed or
  * timed-out request drops its batch: Raft retransmits what matters (heartbeats, probes).
  *
@@ -23,6 +23,14 @@ import type { Message, NodeId, SnapshotMessage } from "../core";
 import { RawHttpPool } from "../../client/raw-http";
 import type { RaftTimings } from "./timings";
 import { encodeMessages, WIRE_CONTENT_TYPE } from "./wire";
+
+/**
+ * Two batches may be out to a peer at once: entries appended while one is out go at once instead
+ * of waiting a whole round trip for it. They travel on two connections, so the second can arrive
+ * first; the follower then refuses it (a gap in its log) and the leader sends it again, as Raft does
+ * for any lost append.
+ */
+const MAX_BATCHES_IN_FLIGHT = 2;
 
 export const MESSAGES_PATH = "/v1/replicate/messages";
 export const SNAPSHOT_PATH = "/v1/replicate/snapshot";
@@ -48,11 +56,12 @@ export interface TransportOptions {
 
 interface Peer {
   queue: Message[];
-  sending: boolean;
+  /** Batches in flight to this peer (at most MAX_BATCHES_IN_FLIGHT). */
+  sending: number;
   snapshotSending: boolean;
   /** Batches from this peer being handled here: its messages wait to go back in their responses. */
   replying: number;
-  /** Batches go over its one connection (one batch in flight), opened again after one breaks. */
+  /** Batches go over its keep-alive connections (one per batch in flight), opened again after one breaks. */
   connections: RawHttpPool;
   dropped: number;
   lastError: string | null;
@@ -131,17 +140,17 @@ export class PeerTransport {
   private peer(id: NodeId): Peer {
     let peer = this.peers.get(id);
     if (peer === undefined) {
-      peer = { queue: [], sending: false, snapshotSending: false, replying: 0, connections: new RawHttpPool(id), dropped: 0, lastError: null };
+      peer = { queue: [], sending: 0, snapshotSending: false, replying: 0, connections: new RawHttpPool(id), dropped: 0, lastError: null };
       this.peers.set(id, peer);
     }
     return peer;
   }
 
   private pump(to: NodeId, peer: Peer): void {
-    if (peer.sending || peer.replying > 0 || peer.queue.length === 0 || this.closed) return;
+    if (peer.sending >= MAX_BATCHES_IN_FLIGHT || peer.replying > 0 || peer.queue.length === 0 || this.closed) return;
     const batch = peer.queue;
     peer.queue = [];
-    peer.sending = true;
+    peer.sending++;
     void this.postBatch(to, peer, encodeMessages(batch))
       .then(
         (reply) => {
@@ -154,7 +163,7 @@ export class PeerTransport {
         },
       )
       .finally(() => {
-        peer.sending = false;
+        peer.sending--;
         this.pump(to, peer);
       });
   }
