@@ -3,10 +3,12 @@
  *
  * With synchronous=FULL every COMMIT fsyncs the WAL on the calling thread: the coordinator's
  * only thread then sits 1–5 ms per batch in the kernel, serving nobody. With
- * synchronous=NORMAL a COMMIT only write()s its WAL frames; this class then fsyncs the WAL
- * file on Bun's thread pool, and the caller acknowledges a batch only once an fsync that
- * started after its COMMIT has completed. That is the same durability as FULL (an fsync of
+ * synchronous=NORMAL a COMMIT only write()s its WAL frames; this class then syncs the WAL
+ * file on Bun's thread pool, and the caller acknowledges a batch only once a sync that
+ * started after its COMMIT has completed. That is the same durability as FULL (a sync of
  * the file covers every frame written before it), while the next batches are applied meanwhile.
+ * The sync is fdatasync, as SQLite's own unix VFS uses: the frames and the file's size reach
+ * the disk, its timestamps need not.
  *
  * SQLite still syncs the WAL itself before it checkpoints it into the database file (NORMAL
  * does that), so a checkpoint never copies frames that are not on disk.

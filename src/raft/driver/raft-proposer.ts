@@ -10,8 +10,9 @@
  *   does; its own log counts towards a commit only once synced) → fsync the log on the thread
  *   pool, if the Ready wrote entries, a snapshot or a term/vote → meanwhile apply committed
  *   entries (one transaction per batch, with last_applied; they were synced by earlier Readies)
- *   → once synced, send the rest (votes, acknowledgements) → advance. While the fsync runs the event loop serves
- *   requests; messages and proposals that arrive meanwhile go into the next Ready together.
+ *   → once synced, send the rest (votes, acknowledgements) → advance. While the fsync runs the
+ *   event loop serves requests; messages and proposals that arrive meanwhile go into the next
+ *   Ready together.
  * - A follower applies committed entries in batches (up to `followerApplyDelayMs` late, or once
  *   FOLLOWER_APPLY_BATCH are waiting): the cost of a state transaction grows far slower than
  *   its size (pages shared by its entries are written once), and nobody waits on a follower's
@@ -382,8 +383,8 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     // The fsync runs on the thread pool while this thread applies: it covers the log writes only.
     const syncStartedAt = performance.now();
     const synced = this.storage.sync();
-    const applied = this.applyCommitted(ready);
     this.syncing = true;
+    const applied = this.applyCommitted(ready);
     synced.then(
       () => {
         this.syncing = false;

@@ -2,8 +2,8 @@
  * Sending Raft messages to peers over HTTP, never blocking the Ready loop.
  *
  * Each peer has a bounded queue and at most MAX_BATCHES_IN_FLIGHT requests in flight: messages
- * queued while they are out go together in the next one, so a busy leader sends large batches and an idle
- * one sends single heartbeats. On overflow the newest messages are dropped, and a failed or
+ * queued while they are out go together in the next one, so a busy leader sends large batches
+ * and an idle one sends single heartbeats. On overflow the newest messages are dropped, and a failed or
  * timed-out request drops its batch: Raft retransmits what matters (heartbeats, probes).
  *
  * Answers ride back on the request: while a peer's batch is being handled here (until the Ready
@@ -27,8 +27,8 @@ import { encodeMessages, WIRE_CONTENT_TYPE } from "./wire";
 /**
  * Two batches may be out to a peer at once: entries appended while one is out go at once instead
  * of waiting a whole round trip for it. They travel on two connections, so the second can arrive
- * first; the follower then refuses it (a gap in its log) and the leader sends it again, as Raft does
- * for any lost append.
+ * first; the follower then refuses it (a gap in its log) and the leader sends it again, as Raft
+ * does for any lost append.
  */
 const MAX_BATCHES_IN_FLIGHT = 2;
 
