@@ -5,9 +5,9 @@
  * the leader, every node's state database holds the same rows, a restarted node comes back from
  * its files, and a node behind a compaction catches up by snapshot.
  */
-import type { Database } from "bun:sqlite";
+import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
-import { readFileSync, readdirSync } from "node:fs";
+import { copyFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "../../src/db";
 import type { Message } from "../../src/raft/core";
@@ -195,3 +195,35 @@ test("a follower defers applying committed entries, and applies them first when 
   expect(result.ok).toBe(true);
   expect(jobIds(successor.db)).toEqual(["job-a", "job-b"]);
 });
+
+test("the log's and the state's WALs are checkpointed into their database files by a worker, not inside a commit", async () => {
+  const dir = tempDir();
+  network = new Network(dir);
+  for (const id of IDS) network.start(id);
+  const leader = await network.leader();
+  await leader.proposer.propose(enqueue("job-a"));
+  // SQLite's own checkpoint (in a COMMIT, on the event loop) is off on the driver's connections.
+  expect(leader.db.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get()).toEqual({ wal_autocheckpoint: 0 });
+  // Until a checkpoint copies them, committed rows live only in the -wal files: the database files
+  // alone show them once the worker ran (SQLite would wait for 1,000 pages).
+  const statePath = join(dir, `${encodeURIComponent(leader.id)}.db`);
+  await until(
+    () => countInFileAlone(statePath, "SELECT count(*) AS n FROM jobs") === 1 && countInFileAlone(`${statePath}.raft`, "SELECT count(*) AS n FROM raft_entries") >= 2,
+    "both database files to hold what was committed",
+  );
+});
+
+/** Counts rows in a copy of the database file without its WAL (0 while the copy has no such table yet). */
+function countInFileAlone(path: string, sql: string): number {
+  const copy = join(tempDir(), "alone.db");
+  copyFileSync(path, copy);
+  let db: Database | null = null;
+  try {
+    db = new Database(copy, { readonly: true });
+    return db.query<{ n: number }, []>(sql).get()!.n;
+  } catch {
+    return 0; // no such table yet, or a copy taken in the middle of a checkpoint
+  } finally {
+    db?.close();
+  }
+}

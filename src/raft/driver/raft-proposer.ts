@@ -21,6 +21,9 @@
  * - A proposal resolves with its result once its entry is committed and applied here; it is
  *   refused at once when this node is not the leader, and rejected when another leader's entry
  *   took its place in the log.
+ * - Both WALs (the log's, in storage.ts, and the state's, here) are checkpointed on worker
+ *   threads (wal-checkpointer.ts): SQLite's automatic checkpoint would copy pages and fsync two
+ *   files inside a COMMIT on this thread, every 1,000 pages.
  * - Snapshots (when snapshot-policy.ts says one is due) are written by a worker thread
  *   (snapshot-image.ts), one at a time, while this loop goes on; once the image is on disk the
  *   log is compacted up to the index the image reflects, keeping `snapshotRetainEntries` for
@@ -35,6 +38,7 @@ import { SnapshotPolicy } from "./snapshot-policy";
 import { StateSnapshots } from "./state-snapshots";
 import { RaftStorage } from "./storage";
 import type { RaftTimings } from "./timings";
+import { WalCheckpointer } from "../wal-checkpointer";
 
 /** The state machine as the driver needs it: entries without a command still advance last_applied. */
 export interface DriverApplier<C, R> extends Applier<C, R> {
@@ -121,6 +125,8 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   private readonly storage: RaftStorage;
   private readonly snapshots: StateSnapshots;
   private readonly imageWriter = new SnapshotImageWriter();
+  /** The state database's checkpoints, off this thread as the log's (storage.ts). */
+  private readonly stateCheckpointer: WalCheckpointer;
   private readonly snapshotPolicy: SnapshotPolicy;
   private snapshotListeners: ((event: SnapshotEvent) => void)[] = [];
   /** After a failed snapshot, none is tried again before this applied index. */
@@ -159,6 +165,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10_000;
     this.followerApplyDelayMs = options.followerApplyDelayMs ?? DEFAULT_FOLLOWER_APPLY_DELAY_MS;
     this.storage = new RaftStorage(options.raftDbPath);
+    this.stateCheckpointer = new WalCheckpointer(options.stateDb);
     this.snapshots = new StateSnapshots(options.snapshotDir);
     const persisted = this.storage.load();
     // A crash after persisting a received snapshot but before installing it: install it now.
@@ -230,6 +237,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     clearInterval(this.tickTimer);
     if (this.deferredTimer !== null) clearTimeout(this.deferredTimer);
     this.imageWriter.stop();
+    this.stateCheckpointer.close();
     const closing = new RaftRefusal("closed", "the coordinator is shutting down", null);
     for (const proposal of this.queued) proposal.reject(closing);
     this.queued = [];
@@ -466,6 +474,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
 
   private apply(entries: Entry[]): AppliedEntry<C, R>[] {
     const applied = this.applyBatch(entries);
+    this.stateCheckpointer.committed();
     this.appliedIndex = Math.max(this.appliedIndex, entries.at(-1)!.index);
     this.snapshotPolicy.applied(entries.reduce((sum, entry) => sum + entry.data.length, 0));
     const results = new Map(applied.map((entry) => [entry.index, entry.result]));
@@ -496,6 +505,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     // The image reflects every entry it covers, deferred ones included.
     this.deferred = this.deferred.filter((entry) => entry.index > index);
     this.snapshots.install(this.options.stateDb, name);
+    this.stateCheckpointer.committed();
     this.appliedIndex = index;
     this.snapshotIndex = index;
     this.snapshots.prune(index);

@@ -8,6 +8,7 @@
  * state. The database runs synchronous=NORMAL (WAL): a COMMIT only write()s, and `sync()`
  * fsyncs the WAL on the thread pool, so the event loop goes on serving while the disk works.
  * The driver sends what depends on the write (votes, acknowledgements) only after that fsync.
+ * Checkpoints run on a worker (wal-checkpointer.ts), not inside a COMMIT on the event loop.
  *
  * The commit index is stored only along with a new term or vote: Raft does not need it durable
  * (a node restarted with an older one learns it again from the leader, and the core takes
@@ -19,6 +20,7 @@ import type { Database, Statement } from "bun:sqlite";
 import { migrate, MultiRowInsert, openDatabase } from "../../db";
 import { decodeMembership, encodeMembership } from "../core";
 import type { Entry, EntryType, HardState, PersistedState, Ready, Snapshot } from "../core";
+import { WalCheckpointer } from "../wal-checkpointer";
 import { WalFsync } from "../wal-fsync";
 
 const RAFT_MIGRATIONS = [
@@ -57,12 +59,14 @@ export class RaftStorage {
   private stored: HardState = { term: 0, vote: null, commit: 0 };
   private latest: HardState = this.stored;
   private readonly wal: WalFsync;
+  private readonly checkpointer: WalCheckpointer;
 
   constructor(path: string) {
     this.db = openDatabase(path);
     migrate(this.db, "raft", RAFT_MIGRATIONS);
     this.db.exec("PRAGMA synchronous = NORMAL");
     this.wal = new WalFsync(path);
+    this.checkpointer = new WalCheckpointer(this.db);
     this.insertEntries = new MultiRowInsert(this.db, "INSERT INTO raft_entries (idx, term, type, data)", "(?, ?, ?, ?)");
     this.truncateFrom = this.db.prepare("DELETE FROM raft_entries WHERE idx >= ?");
     this.deleteEntriesBefore = this.db.prepare("DELETE FROM raft_entries WHERE idx < ?");
@@ -125,6 +129,7 @@ export class RaftStorage {
     const termOrVoteChanged = this.latest.term !== this.stored.term || this.latest.vote !== this.stored.vote;
     if (ready.snapshot === null && ready.entries.length === 0 && !termOrVoteChanged) return false;
     this.persistTransaction(ready, termOrVoteChanged);
+    this.checkpointer.committed();
     if (termOrVoteChanged) this.stored = this.latest;
     return true;
   }
@@ -142,10 +147,12 @@ export class RaftStorage {
   /** Records a snapshot taken locally and deletes the entries before `firstKeptIndex`; durable on return. */
   compact(snapshot: Snapshot, firstKeptIndex: number): void {
     this.compactTransaction(snapshot, firstKeptIndex);
+    this.checkpointer.committed();
     this.wal.syncNow();
   }
 
   close(): void {
+    this.checkpointer.close();
     this.wal.close();
     this.db.close();
   }
