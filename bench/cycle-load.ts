@@ -39,19 +39,26 @@ export interface CycleResult {
 }
 
 /**
- * The cycle scenario's fleets, alone and in the cluster, each measured in every run. 64
- * submitting clients, as in the enqueue scenario: each waits for its answer, so n clients cap
- * the rate at n ÷ the enqueue latency (16, the earlier count, capped one coordinator at ~4,600
- * cycles/s while its CPU had room). A slot is busy from its claim until its completion is
- * acknowledged, two commits per job, so a fleet of s slots caps the rate at s ÷ that time
- * (Little's law): 64 slots keep hosts hungry (a claim takes the one or two jobs just enqueued),
- * and on a replicated cluster, whose commits take longer, that cap binds first. 256 slots show
- * what the coordinators carry when hosts are not the limit. The backlog bounds the jobs waiting
- * for a slot (four per slot), so the queue does not grow without end.
+ * The cycle scenario's fleets, alone and in the cluster, each measured in every run. Every
+ * submitting client waits for its answer, so n clients cap the rate at n ÷ the enqueue latency;
+ * and a slot is busy from its claim until its completion is acknowledged, so s slots cap it at
+ * s ÷ that time (Little's law). Either cap can bind before the coordinators' CPU does:
+ *
+ * - 64 clients and 64 slots: a fleet that stays hungry (a claim takes the one or two jobs just
+ *   enqueued). On a replicated cluster, whose commits take longer, 64 ÷ the commit latency is
+ *   the limit: this shape measures latency as much as capacity.
+ * - 256 clients and 256 slots: what the coordinators carry when neither clients nor hosts are
+ *   the limit (claims find work waiting; the backlog stays full). With 64 clients here a
+ *   3-node cluster starved its hosts: a sixth of their claims came back empty, while the
+ *   coordinators' CPU had room (3,656 cycles/s at 64 clients, 4,780 at 128, 5,427 at 256,
+ *   5,440 at 512, one run each, 2026-12-06).
+ *
+ * The backlog bounds the jobs waiting for a slot (four per slot), so the queue does not grow
+ * without end.
  */
 export const CYCLE_SHAPES = [
   { hosts: 8, slotsPerHost: 8, enqueuers: 64, backlog: 256 },
-  { hosts: 8, slotsPerHost: 32, enqueuers: 64, backlog: 1_024 },
+  { hosts: 8, slotsPerHost: 32, enqueuers: 256, backlog: 1_024 },
 ] as const;
 
 export type CycleShape = (typeof CYCLE_SHAPES)[number];

@@ -5,8 +5,8 @@
  *   enqueue   jobs/s acknowledged with a durable commit, 64 concurrent clients (target 10,000),
  *             each request with its own idempotency key as the Skyclaw client sends; and, to show
  *             what keys cost, the same without keys (a plain `curl -X POST`)
- *   cycle     enqueue → claim → complete per second with simulated hosts, for two fleets: 64 slots
- *             and 256 (target 5,000; see CYCLE_SHAPES in cycle-load.ts)
+ *   cycle     enqueue → claim → complete per second with simulated hosts, for two fleets: 64
+ *             clients and 64 slots, 256 and 256 (target 5,000; see CYCLE_SHAPES in cycle-load.ts)
  *   dispatch  enqueue → job process started, one job at a time on an idle host (p50 ≤ 5 ms, p99 ≤ 25 ms)
  *   host RSS  VmRSS of the host daemon registered and idle, from source and compiled (≤ 60 MB)
  *   3-node    a Raft cluster of three coordinator processes: enqueue (at the leader, and spread
