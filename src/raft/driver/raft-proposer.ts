@@ -13,11 +13,10 @@
  *   → once synced, send the rest (votes, acknowledgements) → advance. While the fsync runs the
  *   event loop serves requests; messages and proposals that arrive meanwhile go into the next
  *   Ready together.
- * - A follower applies committed entries in batches (up to `followerApplyDelayMs` late, or once
- *   FOLLOWER_APPLY_BATCH are waiting): the cost of a state transaction grows far slower than
- *   its size (pages shared by its entries are written once), and nobody waits on a follower's
- *   apply (clients are answered by the leader; a local read is stale anyway). Any other role
- *   applies at once, and a node that stops following first applies what it had deferred.
+ * - A follower applies committed entries in large batches, up to `followerApplyDelayMs` late,
+ *   each a transaction applied a slice per event-loop turn (follower-apply.ts says why). Any
+ *   other role applies at once, and a node that stops following first applies what it had
+ *   deferred.
  * - A proposal resolves with its result once its entry is committed and applied here; it is
  *   refused at once when this node is not the leader, and rejected when another leader's entry
  *   took its place in the log.
@@ -34,6 +33,7 @@ import { RaftNode } from "../core";
 import type { Entry, Membership, MembershipChange, Message, NodeId, NodeStatus, ProposeResult, Ready, Role, SoftState } from "../core";
 import type { AppliedEntry, Applier, Proposer } from "../proposer";
 import { SnapshotImageWriter } from "./snapshot-image";
+import { FollowerApply } from "./follower-apply";
 import { SnapshotPolicy } from "./snapshot-policy";
 import { StateSnapshots } from "./state-snapshots";
 import { RaftStorage } from "./storage";
@@ -115,9 +115,7 @@ export type SnapshotEvent =
 
 const AUTO_PROMOTE_EVERY_TICKS = 10;
 
-const DEFAULT_FOLLOWER_APPLY_DELAY_MS = 20;
-/** A follower applies at once when this many committed entries wait. */
-const FOLLOWER_APPLY_BATCH = 512;
+const DEFAULT_FOLLOWER_APPLY_DELAY_MS = 100;
 
 export class RaftProposer<C, R> implements Proposer<C, R> {
   readonly id: NodeId;
@@ -132,9 +130,8 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   /** After a failed snapshot, none is tried again before this applied index. */
   private snapshotRetryIndex = 0;
   private readonly applyBatch: (entries: Entry[]) => AppliedEntry<C, R>[];
-  /** Committed entries a follower has not applied yet, in log order. */
-  private deferred: Entry[] = [];
-  private deferredTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Applies what a follower defers (committed entries it has not applied yet). */
+  private readonly followerApply: FollowerApply<C, R>;
   private readonly followerApplyDelayMs: number;
   private queued: QueuedProposal<C, R>[] = [];
   private inbox: Message[] = [];
@@ -192,7 +189,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     );
     const status = this.raft.status();
     this.soft = { leader: status.leader, role: status.role, membership: status.membership };
-    this.applyBatch = options.stateDb.transaction((entries: Entry[]) => {
+    const applyEntries = (entries: Entry[]): AppliedEntry<C, R>[] => {
       const applied: AppliedEntry<C, R>[] = [];
       const alreadyApplied = this.options.applier.lastApplied();
       let run: Entry[] = [];
@@ -208,6 +205,18 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       }
       this.applyRun(run, applied);
       return applied;
+    };
+    this.applyBatch = options.stateDb.transaction(applyEntries);
+    this.followerApply = new FollowerApply<C, R>({
+      db: options.stateDb,
+      applyEntries,
+      delayMs: this.followerApplyDelayMs,
+      applied: (entries, applied) => {
+        this.recordApplied(entries, applied);
+        this.announce(applied);
+      },
+      committed: () => this.stateCheckpointer.committed(),
+      failed: (error) => this.fatal(error),
     });
     this.tickTimer = setInterval(() => this.tick(), options.tickMs);
     this.flush();
@@ -235,7 +244,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.tickTimer);
-    if (this.deferredTimer !== null) clearTimeout(this.deferredTimer);
+    this.followerApply.close();
     this.imageWriter.stop();
     this.stateCheckpointer.close();
     const closing = new RaftRefusal("closed", "the coordinator is shutting down", null);
@@ -418,36 +427,23 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     );
   }
 
-  /** Applies the Ready's committed entries (and any deferred before them), or defers them on a follower. */
+  /** Applies the Ready's committed entries (after any a follower deferred), or defers them on a follower. */
   private applyCommitted(ready: Ready): AppliedEntry<C, R>[] {
     const committed = ready.committedEntries;
-    if (this.deferred.length === 0 && committed.length === 0) return [];
-    const entries = this.deferred.length === 0 ? committed : this.deferred.concat(committed);
     const role = ready.softState?.role ?? this.soft.role;
-    if (role === "follower" && this.followerApplyDelayMs > 0 && entries.length < FOLLOWER_APPLY_BATCH) {
-      this.deferred = entries;
-      this.deferredTimer ??= setTimeout(() => this.applyDeferred(), this.followerApplyDelayMs);
+    if (role === "follower" && this.followerApplyDelayMs > 0) {
+      this.followerApply.add(committed);
       return [];
     }
-    this.deferred = [];
-    if (this.deferredTimer !== null) clearTimeout(this.deferredTimer);
-    this.deferredTimer = null;
-    return this.apply(entries);
+    this.followerApply.applyAll();
+    return committed.length === 0 ? [] : this.apply(committed);
   }
 
-  private applyDeferred(): void {
-    this.deferredTimer = null;
-    if (this.closed || this.deferred.length === 0) return;
-    const entries = this.deferred;
-    this.deferred = [];
-    try {
-      const applied = this.apply(entries);
-      this.releaseReads();
-      if (applied.length > 0) for (const listener of this.listeners) this.safely(() => listener(applied));
-      this.maybeSnapshot();
-    } catch (error) {
-      this.fatal(error);
-    }
+  /** Tells reads and listeners about entries applied outside a Ready (a follower's deferred ones). */
+  private announce(applied: AppliedEntry<C, R>[]): void {
+    this.releaseReads();
+    if (applied.length > 0) for (const listener of this.listeners) this.safely(() => listener(applied));
+    this.maybeSnapshot();
   }
 
   /** The rest of a Ready once it is durable: reads, advance, and telling listeners. */
@@ -475,6 +471,12 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   private apply(entries: Entry[]): AppliedEntry<C, R>[] {
     const applied = this.applyBatch(entries);
     this.stateCheckpointer.committed();
+    this.recordApplied(entries, applied);
+    return applied;
+  }
+
+  /** Moves the applied index past `entries` and answers their proposals. */
+  private recordApplied(entries: Entry[], applied: AppliedEntry<C, R>[]): void {
     this.appliedIndex = Math.max(this.appliedIndex, entries.at(-1)!.index);
     this.snapshotPolicy.applied(entries.reduce((sum, entry) => sum + entry.data.length, 0));
     const results = new Map(applied.map((entry) => [entry.index, entry.result]));
@@ -488,7 +490,6 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
         proposal.resolve(results.get(entry.index) ?? null);
       }
     }
-    return applied;
   }
 
   /** Consecutive commands in one go (the state machine records last_applied once for them). */
@@ -502,8 +503,10 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   }
 
   private installSnapshot(index: number, name: string): void {
-    // The image reflects every entry it covers, deferred ones included.
-    this.deferred = this.deferred.filter((entry) => entry.index > index);
+    // The image reflects every entry it covers, deferred ones included. A follower is sent a
+    // snapshot only when its log ends before the image, so nothing it deferred comes after it.
+    this.followerApply.dropThrough(index);
+    this.followerApply.applyAll();
     this.snapshots.install(this.options.stateDb, name);
     this.stateCheckpointer.committed();
     this.appliedIndex = index;
