@@ -1,4 +1,5 @@
 /** The app's two cluster hooks: replication before client auth, leader routing after it. */
+import { pathOf } from "../request-path";
 import type { ClusterRuntime } from "./cluster-runtime";
 import { routeToLeader } from "./leader-routing";
 import { handleReplication, isReplicationPath } from "./replication-gate";
@@ -9,7 +10,7 @@ type Hook = (context: { request: Request }) => Promise<Response | undefined> | u
 export function replicationHook(cluster: ClusterRuntime | undefined): Hook {
   return ({ request }) => {
     if (cluster === undefined) return undefined;
-    const path = new URL(request.url).pathname;
+    const path = pathOf(request);
     if (!isReplicationPath(path)) return undefined;
     return handleReplication(request, path, cluster).then((response) => response ?? undefined);
   };
@@ -19,6 +20,9 @@ export function replicationHook(cluster: ClusterRuntime | undefined): Hook {
 export function leaderHook(cluster: ClusterRuntime | undefined): Hook {
   return ({ request }) => {
     if (cluster === undefined) return undefined;
-    return routeToLeader(request, new URL(request.url).pathname, cluster).then((response) => response ?? undefined);
+    // Most requests: a write on the leader, served here (reads wait for a read index, and a
+    // follower forwards everything).
+    if (request.method !== "GET" && cluster.proposer.leader() === cluster.self) return undefined;
+    return routeToLeader(request, pathOf(request), cluster).then((response) => response ?? undefined);
   };
 }
