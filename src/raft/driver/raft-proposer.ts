@@ -401,7 +401,15 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     const syncStartedAt = performance.now();
     const synced = this.storage.sync();
     this.syncing = true;
-    const applied = this.applyCommitted(ready);
+    let applied: AppliedEntry<C, R>[];
+    try {
+      applied = this.applyCommitted(ready);
+    } catch (error) {
+      // The driver stops (fatal) on this error: the fsync's own outcome no longer matters, and
+      // must not surface later as an unhandled rejection.
+      synced.catch(() => {});
+      throw error;
+    }
     synced.then(
       () => {
         this.syncing = false;
