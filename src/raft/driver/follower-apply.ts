@@ -3,60 +3,45 @@
  * time.
  *
  * Nobody waits on a follower's apply (clients are answered by the leader; a local read is stale
- * anyway), and the cost of a state transaction grows far slower than its size: a job enqueued,
- * claimed and completed within one batch has its pages written to the WAL once, not three
- * times, and there is one COMMIT per batch. Measured on the cycle mix (bench/), WAL bytes per job
- * fall from about 5,100 in transactions of 35 entries to 1,200 in transactions of 1,000.
+ * anyway), so entries wait up to `delayMs` and are applied together: a job enqueued, claimed and
+ * completed within one batch has its pages written once (state-transaction.ts).
  *
  * A batch of a thousand entries takes tens of milliseconds to apply, during which the event loop
- * would answer no append, and the leader's commits wait on those answers. So a batch is one
- * transaction applied SLICE_ENTRIES at a time, one slice per turn of the event loop, with appends
- * and everything else served between slices. Reads on the same connection meanwhile see the
- * entries applied so far (a prefix of the committed log, as at any moment); other connections
- * (snapshot images) see the last commit. A crash in the middle loses only the uncommitted
- * transaction, which the driver applies again from the log on restart.
- *
- * Entries wait up to `delayMs`; a batch holds at most MAX_BATCH_ENTRIES (the rest go in the next
- * one, started as soon as this one commits).
+ * would answer no append, and the leader's commits wait on those answers. So a batch is applied
+ * SLICE_ENTRIES at a time, one slice per turn of the event loop, all in the state transaction,
+ * which commits at the end of the batch; appends and everything else are served between slices.
+ * A batch holds at most MAX_BATCH_ENTRIES (the rest go in the next one, started as soon as this
+ * one commits).
  */
-import type { Database, Statement } from "bun:sqlite";
 import type { Entry } from "../core";
 import type { AppliedEntry } from "../proposer";
+import type { StateTransaction } from "./state-transaction";
 
 /** Entries applied per turn of the event loop: a millisecond or two of SQLite work. */
 const SLICE_ENTRIES = 64;
 const MAX_BATCH_ENTRIES = 4_096;
 
 export interface FollowerApplyOptions<C, R> {
-  db: Database;
-  /** Applies `entries` in log order inside the transaction that is open. */
+  transaction: StateTransaction;
+  /** Applies `entries` in log order (called inside the state transaction). */
   applyEntries(entries: Entry[]): AppliedEntry<C, R>[];
   /** `entries` were applied (not yet committed): move the applied index, tell listeners. */
   applied(entries: Entry[], results: AppliedEntry<C, R>[]): void;
-  /** A batch's transaction committed. */
-  committed(): void;
-  /** Applying failed; the batch's transaction was rolled back. */
+  /** Applying failed; the state transaction was rolled back. */
   failed(error: unknown): void;
   delayMs: number;
 }
 
 export class FollowerApply<C, R> {
-  private readonly begin: Statement;
-  private readonly commit: Statement;
-  private readonly rollback: Statement;
   /** Committed entries not yet in a batch, in log order. */
   private waiting: Entry[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
-  /** The batch whose transaction is open, and how far into it the slices got. */
+  /** The batch being applied, and how far into it the slices got. */
   private batch: { entries: Entry[]; next: number } | null = null;
   private sliceScheduled = false;
   private closed = false;
 
-  constructor(private readonly options: FollowerApplyOptions<C, R>) {
-    this.begin = options.db.prepare("BEGIN");
-    this.commit = options.db.prepare("COMMIT");
-    this.rollback = options.db.prepare("ROLLBACK");
-  }
+  constructor(private readonly options: FollowerApplyOptions<C, R>) {}
 
   /** Entries the leader committed, after those added before: applied within `delayMs`. */
   add(entries: Entry[]): void {
@@ -70,7 +55,7 @@ export class FollowerApply<C, R> {
     this.clearTimer();
     try {
       while (this.batch !== null || this.waiting.length > 0) {
-        if (this.batch === null) this.open();
+        if (this.batch === null) this.takeBatch();
         this.applySlice(Infinity);
       }
     } catch (error) {
@@ -83,11 +68,10 @@ export class FollowerApply<C, R> {
     this.waiting = this.waiting.filter((entry) => entry.index > index);
   }
 
-  /** Rolls back a batch in progress (the log still has it) and stops. */
+  /** Stops; what a batch in progress applied stays in the state transaction, for its owner to commit or not. */
   close(): void {
     this.closed = true;
     this.clearTimer();
-    if (this.batch !== null) this.rollback.run();
     this.batch = null;
     this.waiting = [];
   }
@@ -95,19 +79,13 @@ export class FollowerApply<C, R> {
   private startBatch(): void {
     this.timer = null;
     if (this.closed || this.batch !== null || this.waiting.length === 0) return;
-    try {
-      this.open();
-    } catch (error) {
-      this.abort(error);
-      return;
-    }
+    this.takeBatch();
     this.scheduleSlice();
   }
 
-  private open(): void {
+  private takeBatch(): void {
     const entries = this.waiting.length <= MAX_BATCH_ENTRIES ? this.waiting : this.waiting.slice(0, MAX_BATCH_ENTRIES);
     this.waiting = this.waiting.length <= MAX_BATCH_ENTRIES ? [] : this.waiting.slice(MAX_BATCH_ENTRIES);
-    this.begin.run();
     this.batch = { entries, next: 0 };
   }
 
@@ -129,20 +107,19 @@ export class FollowerApply<C, R> {
     });
   }
 
-  /** Applies up to `limit` entries of the open batch; commits it when they were the last. */
+  /** Applies up to `limit` entries of the batch; commits the state transaction when they were the last. */
   private applySlice(limit: number): void {
     const batch = this.batch!;
     const slice = batch.entries.slice(batch.next, batch.next + limit);
     batch.next += slice.length;
-    if (slice.length > 0) this.options.applied(slice, this.options.applyEntries(slice));
+    if (slice.length > 0) this.options.applied(slice, this.options.transaction.run(() => this.options.applyEntries(slice)));
     if (batch.next < batch.entries.length) return;
-    this.commit.run();
     this.batch = null;
-    this.options.committed();
+    this.options.transaction.commitNow();
   }
 
   private abort(error: unknown): void {
-    if (this.batch !== null && this.options.db.inTransaction) this.rollback.run();
+    this.options.transaction.rollback();
     this.batch = null;
     this.closed = true;
     this.clearTimer();

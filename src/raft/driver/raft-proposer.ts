@@ -9,14 +9,16 @@
  *   (a leader's appends and heartbeats: Raft lets a leader replicate while it persists, as etcd
  *   does; its own log counts towards a commit only once synced) → fsync the log on the thread
  *   pool, if the Ready wrote entries, a snapshot or a term/vote → meanwhile apply committed
- *   entries (one transaction per batch, with last_applied; they were synced by earlier Readies)
- *   → once synced, send the rest (votes, acknowledgements) → advance. While the fsync runs the
+ *   entries (they were synced by earlier Readies) → once synced, send the rest (votes,
+ *   acknowledgements) → advance. While the fsync runs the
  *   event loop serves requests; messages and proposals that arrive meanwhile go into the next
  *   Ready together.
- * - A follower applies committed entries in large batches, up to `followerApplyDelayMs` late,
- *   each a transaction applied a slice per event-loop turn (follower-apply.ts says why). Any
- *   other role applies at once, and a node that stops following first applies what it had
- *   deferred.
+ * - Applied entries go into a state transaction committed every STATE_COMMIT_INTERVAL_MS, not
+ *   one per Ready: the Raft log is what is durable, the state database only caches its
+ *   application (state-transaction.ts says why this is safe and what it saves).
+ * - A follower applies committed entries in large batches, up to `followerApplyDelayMs` late, a
+ *   slice per event-loop turn (follower-apply.ts says why). Any other role applies at once, and a
+ *   node that stops following first applies what it had deferred.
  * - A proposal resolves with its result once its entry is committed and applied here; it is
  *   refused at once when this node is not the leader, and rejected when another leader's entry
  *   took its place in the log.
@@ -35,6 +37,7 @@ import type { AppliedEntry, Applier, Proposer } from "../proposer";
 import { SnapshotImageWriter } from "./snapshot-image";
 import { FollowerApply } from "./follower-apply";
 import { SnapshotPolicy } from "./snapshot-policy";
+import { StateTransaction } from "./state-transaction";
 import { StateSnapshots } from "./state-snapshots";
 import { RaftStorage } from "./storage";
 import type { RaftTimings } from "./timings";
@@ -116,6 +119,8 @@ export type SnapshotEvent =
 const AUTO_PROMOTE_EVERY_TICKS = 10;
 
 const DEFAULT_FOLLOWER_APPLY_DELAY_MS = 100;
+/** Longest the state database holds applied entries uncommitted. */
+const STATE_COMMIT_INTERVAL_MS = 50;
 
 export class RaftProposer<C, R> implements Proposer<C, R> {
   readonly id: NodeId;
@@ -129,7 +134,10 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   private snapshotListeners: ((event: SnapshotEvent) => void)[] = [];
   /** After a failed snapshot, none is tried again before this applied index. */
   private snapshotRetryIndex = 0;
-  private readonly applyBatch: (entries: Entry[]) => AppliedEntry<C, R>[];
+  /** Applies entries in log order, in the state transaction (entries at or below the state's last_applied are skipped). */
+  private readonly applyEntries: (entries: Entry[]) => AppliedEntry<C, R>[];
+  /** The state database's write transaction, committed every STATE_COMMIT_INTERVAL_MS (state-transaction.ts). */
+  private readonly stateTransaction: StateTransaction;
   /** Applies what a follower defers (committed entries it has not applied yet). */
   private readonly followerApply: FollowerApply<C, R>;
   private readonly followerApplyDelayMs: number;
@@ -206,16 +214,20 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       this.applyRun(run, applied);
       return applied;
     };
-    this.applyBatch = options.stateDb.transaction(applyEntries);
+    this.applyEntries = applyEntries;
+    this.stateTransaction = new StateTransaction(options.stateDb, {
+      commitAfterMs: STATE_COMMIT_INTERVAL_MS,
+      committed: () => this.stateCheckpointer.committed(),
+      failed: (error) => this.fatal(error),
+    });
     this.followerApply = new FollowerApply<C, R>({
-      db: options.stateDb,
+      transaction: this.stateTransaction,
       applyEntries,
       delayMs: this.followerApplyDelayMs,
       applied: (entries, applied) => {
         this.recordApplied(entries, applied);
         this.announce(applied);
       },
-      committed: () => this.stateCheckpointer.committed(),
       failed: (error) => this.fatal(error),
     });
     this.tickTimer = setInterval(() => this.tick(), options.tickMs);
@@ -246,6 +258,13 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     clearInterval(this.tickTimer);
     this.followerApply.close();
     this.imageWriter.stop();
+    try {
+      // What was applied stays applied: a restart then has less of the log to apply again.
+      this.stateTransaction.commitNow();
+    } catch (error) {
+      this.stateTransaction.rollback();
+      console.error("skyclaw raft: committing the state on close failed:", error);
+    }
     this.stateCheckpointer.close();
     const closing = new RaftRefusal("closed", "the coordinator is shutting down", null);
     for (const proposal of this.queued) proposal.reject(closing);
@@ -477,8 +496,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   }
 
   private apply(entries: Entry[]): AppliedEntry<C, R>[] {
-    const applied = this.applyBatch(entries);
-    this.stateCheckpointer.committed();
+    const applied = this.stateTransaction.run(() => this.applyEntries(entries));
     this.recordApplied(entries, applied);
     return applied;
   }
@@ -515,6 +533,8 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     // snapshot only when its log ends before the image, so nothing it deferred comes after it.
     this.followerApply.dropThrough(index);
     this.followerApply.applyAll();
+    // The image is installed in a transaction of its own (it attaches the image's file).
+    this.stateTransaction.commitNow();
     this.snapshots.install(this.options.stateDb, name);
     this.stateCheckpointer.committed();
     this.appliedIndex = index;
@@ -535,6 +555,9 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     const temporary = this.snapshots.temporaryPath();
     const logBytesCovered = this.snapshotPolicy.pendingLogBytes;
     const startedAt = performance.now();
+    // The worker reads with a connection of its own, which sees only committed state: commit
+    // first, so the image reflects everything applied by now.
+    this.stateTransaction.commitNow();
     this.emitSnapshot({ type: "started", appliedIndex: this.appliedIndex });
     this.imageWriter.write(this.options.stateDb.filename, temporary).then(
       (image) => this.adoptSnapshot(temporary, image.index, image.bytes, logBytesCovered, startedAt),

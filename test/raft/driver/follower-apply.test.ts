@@ -1,9 +1,9 @@
 /**
- * A follower's deferred apply: entries wait up to the delay, then a batch is one transaction
- * applied a slice per event-loop turn (the loop serves other work between slices) and committed
- * once; taking over applies everything at once; closing rolls back a batch in progress; a failure
- * rolls it back and is reported. What is checked is what the state database shows: to the
- * applying connection, and to another one (which sees only commits).
+ * A follower's deferred apply: entries wait up to the delay, then a batch is applied a slice per
+ * event-loop turn (the loop serves other work between slices) in the state transaction, which
+ * commits once at the end of the batch; taking over applies everything at once; closing stops it;
+ * a failure rolls the transaction back and is reported. What is checked is what the state
+ * database shows: to the applying connection, and to another one (which sees only commits).
  */
 import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
@@ -11,11 +11,13 @@ import { join } from "node:path";
 import { openDatabase } from "../../../src/db";
 import type { Entry } from "../../../src/raft/core";
 import { FollowerApply } from "../../../src/raft/driver/follower-apply";
+import { StateTransaction } from "../../../src/raft/driver/state-transaction";
 import type { AppliedEntry } from "../../../src/raft/proposer";
 import { tempDir } from "../../helpers/processes";
 
 interface Fixture {
   apply: FollowerApply<string, number>;
+  transaction: StateTransaction;
   /** The applying connection. */
   db: Database;
   /** Another connection to the same file. */
@@ -30,6 +32,7 @@ let fixtures: Fixture[] = [];
 afterEach(() => {
   for (const fixture of fixtures) {
     fixture.apply.close();
+    fixture.transaction.rollback();
     fixture.db.close();
     fixture.other.close();
   }
@@ -41,9 +44,12 @@ function fixture(delayMs: number, failAt?: number): Fixture {
   const db = openDatabase(path);
   db.exec("CREATE TABLE applied (idx INTEGER PRIMARY KEY)");
   const insert = db.prepare("INSERT INTO applied (idx) VALUES (?)");
-  const f: Fixture = { db, other: new Database(path, { readonly: true }), slices: [], commits: 0, failures: [], apply: undefined as never };
+  const f: Fixture = { db, other: new Database(path, { readonly: true }), slices: [], commits: 0, failures: [], apply: undefined as never, transaction: undefined as never };
+  // Its own timer never fires here: every commit seen is a batch's.
+  const transaction = new StateTransaction(db, { commitAfterMs: 60_000, committed: () => f.commits++, failed: (error) => f.failures.push(error) });
+  f.transaction = transaction;
   f.apply = new FollowerApply<string, number>({
-    db,
+    transaction,
     delayMs,
     applyEntries: (entries: Entry[]): AppliedEntry<string, number>[] =>
       entries.map((entry) => {
@@ -52,7 +58,6 @@ function fixture(delayMs: number, failAt?: number): Fixture {
         return { index: entry.index, command: entry.data, result: entry.index };
       }),
     applied: (entries) => f.slices.push(entries.length),
-    committed: () => f.commits++,
     failed: (error) => f.failures.push(error),
   });
   fixtures.push(f);
@@ -128,15 +133,18 @@ test("dropThrough forgets waiting entries a snapshot covers", () => {
   expect(f.db.query<{ idx: number }, []>("SELECT idx FROM applied ORDER BY idx").all().map((row) => row.idx)).toEqual([8, 9, 10]);
 });
 
-test("close rolls back a batch in progress, and nothing more is applied", async () => {
+test("close stops a batch in progress: nothing more is applied, and the owner decides about the open transaction", async () => {
   const f = fixture(10);
   f.apply.add(entries(1, 200));
   await until(() => f.slices.length > 0, "the first slice");
   f.apply.close();
-  expect(f.db.inTransaction).toBe(false);
-  expect(count(f.db)).toBe(0);
   f.apply.add(entries(201, 210));
   f.apply.applyAll();
+  for (let i = 0; i < 5; i++) await turn();
+  expect(f.slices).toEqual([64]);
+  expect(count(f.db)).toBe(64);
+  expect(f.transaction.open).toBe(true);
+  f.transaction.rollback();
   expect(count(f.db)).toBe(0);
 });
 
