@@ -207,15 +207,15 @@ test("the log's and the state's WALs are checkpointed into their database files 
   // Until a checkpoint copies them, committed rows live only in the -wal files: the database files
   // alone show them once the worker ran (SQLite would wait for 1,000 pages).
   const statePath = join(dir, `${encodeURIComponent(leader.id)}.db`);
+  const copy = join(tempDir(), "alone.db");
   await until(
-    () => countInFileAlone(statePath, "SELECT count(*) AS n FROM jobs") === 1 && countInFileAlone(`${statePath}.raft`, "SELECT count(*) AS n FROM raft_entries") >= 2,
+    () => countInFileAlone(statePath, copy, "SELECT count(*) AS n FROM jobs") === 1 && countInFileAlone(`${statePath}.raft`, copy, "SELECT count(*) AS n FROM raft_entries") >= 2,
     "both database files to hold what was committed",
   );
 });
 
-/** Counts rows in a copy of the database file without its WAL (0 while the copy has no such table yet). */
-function countInFileAlone(path: string, sql: string): number {
-  const copy = join(tempDir(), "alone.db");
+/** Counts rows in a copy (at `copy`) of the database file without its WAL (0 while it has no such table yet). */
+function countInFileAlone(path: string, copy: string, sql: string): number {
   copyFileSync(path, copy);
   let db: Database | null = null;
   try {

@@ -84,9 +84,8 @@ export class FollowerApply<C, R> {
   }
 
   private takeBatch(): void {
-    const entries = this.waiting.length <= MAX_BATCH_ENTRIES ? this.waiting : this.waiting.slice(0, MAX_BATCH_ENTRIES);
-    this.waiting = this.waiting.length <= MAX_BATCH_ENTRIES ? [] : this.waiting.slice(MAX_BATCH_ENTRIES);
-    this.batch = { entries, next: 0 };
+    this.batch = { entries: this.waiting.slice(0, MAX_BATCH_ENTRIES), next: 0 };
+    this.waiting = this.waiting.slice(MAX_BATCH_ENTRIES);
   }
 
   private scheduleSlice(): void {

@@ -10,9 +10,8 @@
  *   does; its own log counts towards a commit only once synced) → fsync the log on the thread
  *   pool, if the Ready wrote entries, a snapshot or a term/vote → meanwhile apply committed
  *   entries (they were synced by earlier Readies) → once synced, send the rest (votes,
- *   acknowledgements) → advance. While the fsync runs the
- *   event loop serves requests; messages and proposals that arrive meanwhile go into the next
- *   Ready together.
+ *   acknowledgements) → advance. While the fsync runs the event loop serves requests; messages
+ *   and proposals that arrive meanwhile go into the next Ready together.
  * - Applied entries go into a state transaction committed every STATE_COMMIT_INTERVAL_MS, not
  *   one per Ready: the Raft log is what is durable, the state database only caches its
  *   application (state-transaction.ts says why this is safe and what it saves).
@@ -262,7 +261,6 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       // What was applied stays applied: a restart then has less of the log to apply again.
       this.stateTransaction.commitNow();
     } catch (error) {
-      this.stateTransaction.rollback();
       console.error("skyclaw raft: committing the state on close failed:", error);
     }
     this.stateCheckpointer.close();
@@ -466,7 +464,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     return committed.length === 0 ? [] : this.apply(committed);
   }
 
-  /** Tells reads and listeners about entries applied outside a Ready (a follower's deferred ones). */
+  /** Tells reads and listeners about applied entries (a Ready's, or a follower's deferred ones). */
   private announce(applied: AppliedEntry<C, R>[]): void {
     this.releaseReads();
     if (applied.length > 0) for (const listener of this.listeners) this.safely(() => listener(applied));
@@ -486,13 +484,11 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       for (const waiter of waiters) waiter.reject(this.notLeader());
     }
     this.raft.advance(ready);
-    this.releaseReads();
     if (ready.softState) {
       this.soft = ready.softState;
       for (const listener of this.softListeners) this.safely(() => listener(ready.softState!));
     }
-    if (applied.length > 0) for (const listener of this.listeners) this.safely(() => listener(applied));
-    this.maybeSnapshot();
+    this.announce(applied);
   }
 
   private apply(entries: Entry[]): AppliedEntry<C, R>[] {

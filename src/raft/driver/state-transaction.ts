@@ -65,11 +65,19 @@ export class StateTransaction {
     return result;
   }
 
-  /** Commits what is open now (before the database is used without it: a snapshot install, closing). */
+  /**
+   * Commits what is open now (before the database is used without it: a snapshot install,
+   * closing). A COMMIT that fails rolls the transaction back and throws.
+   */
   commitNow(): void {
     this.clearTimer();
     if (!this.db.inTransaction) return;
-    this.commit.run();
+    try {
+      this.commit.run();
+    } catch (error) {
+      this.rollback();
+      throw error;
+    }
     this.options.committed();
   }
 
@@ -84,7 +92,6 @@ export class StateTransaction {
     try {
       this.commitNow();
     } catch (error) {
-      this.rollback();
       this.options.failed(error);
     }
   }

@@ -3,8 +3,8 @@
  *
  * Each peer has a bounded queue and at most MAX_BATCHES_IN_FLIGHT requests in flight: messages
  * queued while they are out go together in the next one, so a busy leader sends large batches
- * and an idle one sends single heartbeats. On overflow the newest messages are dropped, and a failed or
- * timed-out request drops its batch: Raft retransmits what matters (heartbeats, probes).
+ * and an idle one sends single heartbeats. On overflow the newest messages are dropped, and a
+ * failed or timed-out request drops its batch: Raft retransmits what matters (heartbeats, probes).
  *
  * Answers ride back on the request: while a peer's batch is being handled here (until the Ready
  * that stepped it is durable), messages for that peer are held, and then returned as the body of
