@@ -17,6 +17,10 @@ export function openDatabase(path: string): Database {
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA foreign_keys = ON");
   db.exec("PRAGMA busy_timeout = 5000");
+  // The state machine opens a savepoint per command, and each savepoint journals the pages it
+  // touches. Past 64 KiB that journal spills to a temporary file, and from then on every page
+  // journaled is a write(2) call; in memory it is a copy.
+  db.exec("PRAGMA temp_store = MEMORY");
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     component TEXT NOT NULL,
     version INTEGER NOT NULL,
