@@ -4,15 +4,21 @@
  * coordinator as a fast path that avoids logging a replay.
  */
 import type { Database } from "bun:sqlite";
+import type { Job } from "../api";
 import { refusal, success, type Command, type CommandResult, type IdempotencyStamp } from "./commands";
-import { createdJobViewOf } from "./commands/enqueue";
+import { firstLeaseView, type Lease } from "./commands/claim";
+import { createdJobView, createdJobViewOf } from "./commands/enqueue";
 
 /**
- * What a record holds: the result itself, or, for an enqueue that created its job, only the job's
- * id. An enqueue answers the job as created, which its unchanging columns rebuild exactly, and
- * enqueues are most of the records: a few dozen bytes each instead of the whole job view.
+ * What a record holds: the result itself, or a shorter form that the jobs' unchanging columns
+ * rebuild exactly. Enqueues and claims are most of the records, and their answers are whole job
+ * views (a claim of 32 jobs answered about 22 KB, spilling onto overflow pages):
+ *  - an enqueue that created its job: the job's id;
+ *  - a claim: the lease, and each job leased for the first time as its id. A job leased again
+ *    after an earlier attempt carries that attempt in its view (result, error, output), so it
+ *    is kept whole.
  */
-type StoredResult = CommandResult | { created: string };
+type StoredResult = CommandResult | { created: string } | { claimed: Lease & { jobs: (string | Job)[] } };
 
 /** The stored outcome for this key at time `at`, or null when the key is unused or expired. */
 export function idempotentReplay(db: Database, stamp: IdempotencyStamp, at: number): CommandResult | null {
@@ -31,18 +37,49 @@ export function idempotentReplay(db: Database, stamp: IdempotencyStamp, at: numb
 }
 
 export function recordIdempotentResult(db: Database, stamp: IdempotencyStamp, command: Command, result: CommandResult): void {
-  const stored: StoredResult = command.type === "enqueue" && result.ok ? { created: command.jobId } : result;
   db.query("INSERT OR REPLACE INTO idempotency_records (key, request_hash, result, expires_at) VALUES (?, ?, ?, ?)").run(
     stamp.key,
     stamp.requestHash,
-    JSON.stringify(stored),
+    JSON.stringify(storedResult(command, result)),
     command.at + stamp.ttlMs,
   );
 }
 
+function storedResult(command: Command, result: CommandResult): StoredResult {
+  if (!result.ok) return result;
+  if (command.type === "enqueue") return { created: command.jobId };
+  if (command.type !== "claim") return result;
+  const lease: Lease = { hostId: command.hostId, at: command.at, leaseExpiresAt: command.at + command.leaseMs };
+  const jobs = (result.value as { jobs: Job[] }).jobs.map((job) =>
+    // Kept as an id only when the replay would rebuild this very view.
+    Bun.deepEquals(firstLeaseView(createdJobView({ ...job, jobId: job.id, at: job.createdAt, submitter: job.submitter ?? undefined }), lease), job, true)
+      ? job.id
+      : job,
+  );
+  return { claimed: { ...lease, jobs } };
+}
+
 function replayOf(db: Database, stored: StoredResult): CommandResult {
   if ("ok" in stored) return stored;
-  const job = createdJobViewOf(db, stored.created);
-  // Jobs are never deleted, so this is a bug; it is not worth replaying (and is not recorded).
-  return job === null ? refusal("internal", `the job "${stored.created}" this request created is missing`) : success(job);
+  if ("created" in stored) {
+    const job = createdJobViewOf(db, stored.created);
+    return job === null ? missing(stored.created) : success(job);
+  }
+  const { jobs, ...lease } = stored.claimed;
+  const views: Job[] = [];
+  for (const job of jobs) {
+    if (typeof job !== "string") {
+      views.push(job);
+      continue;
+    }
+    const created = createdJobViewOf(db, job);
+    if (created === null) return missing(job);
+    views.push(firstLeaseView(created, lease));
+  }
+  return success({ jobs: views });
+}
+
+// Jobs are never deleted, so this is a bug; it is not worth replaying (and is not recorded).
+function missing(jobId: string): CommandResult {
+  return refusal("internal", `the job "${jobId}" this request answered with is missing`);
 }

@@ -1,7 +1,7 @@
 /** Idempotency records inside apply: replay of the original result, conflicts, expiry, and what is not recorded. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { EnqueueCommand, IdempotencyStamp } from "../../src/state/commands";
-import { claim, complete, enqueue, Harness, leasedJob, registerHost, T0 } from "./harness";
+import { appendOutput, claim, complete, enqueue, Harness, LEASE_MS, leasedJob, registerHost, T0 } from "./harness";
 
 let h: Harness;
 beforeEach(() => {
@@ -39,6 +39,40 @@ describe("idempotency", () => {
     // The same answer, field for field and in the same order, although the job has finished since.
     expect(JSON.stringify(retry)).toBe(JSON.stringify(first));
     expect(h.db.query("SELECT id, state FROM jobs").all()).toEqual([{ id: "job-first", state: "succeeded" }]);
+  });
+
+  test("a claim retried after its jobs finished is answered with the jobs as they were leased, from a record of their ids", () => {
+    const signature = { publicKey: "pk", value: "sig" };
+    h.ok(enqueue({ jobId: "job-a", at: T0, priority: 2, submitter: "ci", signature }));
+    h.ok(enqueue({ jobId: "job-b", at: T0 + 1, requires: ["gpu"], timeoutMs: 5_000 }));
+    h.ok(registerHost({ hostId: "h1", at: T0 + 2, slots: 2, capabilities: ["gpu", "shell"] }));
+    const first = h.apply(claim({ hostId: "h1", at: T0 + 3, maxJobs: 2, idempotency: stamp("claim-hash") }));
+    expect(first).toMatchObject({ ok: true, value: { jobs: [{ id: "job-a", state: "leased", attempt: 1 }, { id: "job-b", attempt: 1 }] } });
+    const record = JSON.parse(h.db.query<{ result: string }, []>("SELECT result FROM idempotency_records").get()!.result);
+    expect(record).toEqual({ claimed: { hostId: "h1", at: T0 + 3, leaseExpiresAt: T0 + 3 + LEASE_MS, jobs: ["job-a", "job-b"] } });
+    h.ok(complete({ hostId: "h1", jobId: "job-a", attempt: 1, at: T0 + 4 }));
+    h.ok(complete({ hostId: "h1", jobId: "job-b", attempt: 1, at: T0 + 5, status: "failed" }));
+
+    const retry = h.apply(claim({ hostId: "h1", at: T0 + 10, maxJobs: 2, idempotency: stamp("claim-hash") }));
+    // The same answer, field for field and in the same order, although both jobs have finished since.
+    expect(JSON.stringify(retry)).toBe(JSON.stringify(first));
+  });
+
+  test("a claim of a job on its second attempt keeps that job's whole view in the record, and replays it", () => {
+    const lease = leasedJob(h, { job: { retryOnFailure: true, maxAttempts: 3, backoffMs: 100 } });
+    h.ok(appendOutput({ ...lease, at: T0 + 50 }));
+    h.ok(complete({ ...lease, at: T0 + 100, status: "failed", result: { exitCode: 3, signal: null, durationMs: 9 } }));
+    h.ok(enqueue({ jobId: "job-fresh", at: T0 + 150 }));
+    h.ok(registerHost({ hostId: "h2", at: T0 + 150, slots: 2 }));
+
+    const first = h.apply(claim({ hostId: "h2", at: T0 + 200, maxJobs: 2, idempotency: stamp("claim-hash") }));
+    expect(first).toMatchObject({ ok: true, value: { jobs: [{ id: lease.jobId, attempt: 2, lastError: "attempt 1: exit code 3" }, { id: "job-fresh" }] } });
+    const record = JSON.parse(h.db.query<{ result: string }, []>("SELECT result FROM idempotency_records").get()!.result);
+    expect(record.claimed.jobs).toEqual([(first as { value: { jobs: unknown[] } }).value.jobs[0], "job-fresh"]);
+    h.ok(complete({ hostId: "h2", jobId: lease.jobId, attempt: 2, at: T0 + 300 }));
+
+    const retry = h.apply(claim({ hostId: "h2", at: T0 + 400, maxJobs: 2, idempotency: stamp("claim-hash") }));
+    expect(JSON.stringify(retry)).toBe(JSON.stringify(first));
   });
 
   test("same key and a different request: idempotency_conflict, and nothing changes", () => {

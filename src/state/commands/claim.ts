@@ -36,3 +36,18 @@ export function claim(db: Database, cmd: ClaimCommand): CommandResult<{ jobs: Jo
   }
   return success({ jobs });
 }
+
+/** The lease a claim grants each job it takes. */
+export interface Lease {
+  hostId: string;
+  at: number;
+  leaseExpiresAt: number;
+}
+
+/**
+ * The view a claim answers for a job leased for the first time: the job as created, with the
+ * lease. Idempotency records rebuild a claim's answer with it (idempotency.ts).
+ */
+export function firstLeaseView(created: Job, lease: Lease): Job {
+  return { ...created, state: "leased", attempt: 1, hostId: lease.hostId, leaseExpiresAt: lease.leaseExpiresAt, updatedAt: lease.at };
+}
