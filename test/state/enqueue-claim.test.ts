@@ -172,4 +172,15 @@ describe("claim", () => {
     expect(h.host("h1")).toMatchObject({ state: "active", last_heartbeat_at: T0 + 62_000 });
     expect(h.job("j1")).toMatchObject({ state: "leased", lease_expires_at: T0 + 62_000 + LEASE_MS });
   });
+
+  test("a lost host that was asked to drain and claims is draining again and gets no work", () => {
+    h.ok(registerHost({ hostId: "h1" }));
+    h.ok(drainHost({ hostId: "h1", at: T0 + 1 }));
+    h.ok(expireLeases({ at: T0 + 60_000, hostTimeoutMs: 60_000 }));
+    expect(h.host("h1").state).toBe("lost");
+    h.ok(enqueue({ jobId: "j1", at: T0 + 61_000 }));
+    expect(h.ok(claim({ hostId: "h1", at: T0 + 62_000 }))).toEqual({ jobs: [] });
+    expect(h.host("h1")).toMatchObject({ state: "draining", last_heartbeat_at: T0 + 62_000 });
+    expect(h.job("j1")).toMatchObject({ state: "queued", host_id: null });
+  });
 });
