@@ -134,7 +134,7 @@ export class RawHttpConnection {
     this.needed = 0;
     const waiting = this.waiting;
     this.waiting = null;
-    waiting?.resolve({ status, headers: parseHeaders(head), body: framed.body });
+    waiting?.resolve(rawResponse(status, head, framed.body));
   }
 
   /** The response's body; null while incomplete, a message for a response this client cannot read. */
@@ -254,6 +254,18 @@ function dechunk(buffered: Buffer, offset: number): Framed | string | null {
     parts.push(buffered.subarray(dataStart, dataStart + size));
     offset = end;
   }
+}
+
+/** Headers are parsed when first read: most callers need only the status and the body. */
+function rawResponse(status: number, head: string, body: string): RawResponse {
+  let headers: Record<string, string> | undefined;
+  return {
+    status,
+    get headers() {
+      return (headers ??= parseHeaders(head));
+    },
+    body,
+  };
 }
 
 function parseHeaders(head: string): Record<string, string> {
