@@ -50,12 +50,11 @@ function storedResult(command: Command, result: CommandResult): StoredResult {
   if (command.type === "enqueue") return { created: command.jobId };
   if (command.type !== "claim") return result;
   const lease: Lease = { hostId: command.hostId, at: command.at, leaseExpiresAt: command.at + command.leaseMs };
-  const jobs = (result.value as { jobs: Job[] }).jobs.map((job) =>
+  const jobs = (result.value as { jobs: Job[] }).jobs.map((job) => {
+    const created = createdJobView({ ...job, jobId: job.id, at: job.createdAt, submitter: job.submitter ?? undefined });
     // Kept as an id only when the replay would rebuild this very view.
-    Bun.deepEquals(firstLeaseView(createdJobView({ ...job, jobId: job.id, at: job.createdAt, submitter: job.submitter ?? undefined }), lease), job, true)
-      ? job.id
-      : job,
-  );
+    return Bun.deepEquals(firstLeaseView(created, lease), job, true) ? job.id : job;
+  });
   return { claimed: { ...lease, jobs } };
 }
 

@@ -18,7 +18,8 @@ export function claim(db: Database, cmd: ClaimCommand): CommandResult<{ jobs: Jo
   db.query(`UPDATE hosts SET last_heartbeat_at = ?2, state = ${LIVE_STATE} WHERE id = ?1`).run(cmd.hostId, cmd.at);
   // Hearing from a host leaves an active or draining one as it was, so only a lost one's new
   // state is read back (RETURNING on every claim made this statement 1.6 times as costly).
-  const liveState = host.state !== "lost" ? host.state : db.query<{ state: string }, [string]>("SELECT state FROM hosts WHERE id = ?").get(cmd.hostId)!.state;
+  const liveState =
+    host.state !== "lost" ? host.state : db.query<{ state: string }, [string]>("SELECT state FROM hosts WHERE id = ?").get(cmd.hostId)!.state;
   if (liveState === "draining") return success({ jobs: [] });
 
   const wanted = Math.min(cmd.maxJobs, host.slots - host.runningJobs);
