@@ -10,7 +10,7 @@ import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openDatabase } from "../../../src/db";
 import type { Entry } from "../../../src/raft/core";
-import { FollowerApply } from "../../../src/raft/driver/follower-apply";
+import { FollowerApply, SLICE_ENTRIES } from "../../../src/raft/driver/follower-apply";
 import { StateTransaction } from "../../../src/raft/driver/state-transaction";
 import type { AppliedEntry } from "../../../src/raft/proposer";
 import { tempDir } from "../../helpers/processes";
@@ -70,6 +70,8 @@ function entries(from: number, to: number): Entry[] {
 
 const count = (db: Database) => db.query<{ n: number }, []>("SELECT count(*) AS n FROM applied").get()!.n;
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** The slice sizes of a batch of `n` entries: full slices, then the rest. */
+const slicesOf = (n: number) => [...Array<number>(Math.floor(n / SLICE_ENTRIES)).fill(SLICE_ENTRIES), ...(n % SLICE_ENTRIES > 0 ? [n % SLICE_ENTRIES] : [])];
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5_000;
@@ -87,12 +89,12 @@ test("a batch is applied a slice per turn in one transaction, committed once: ot
   const seenByOther = new Set<number>();
   await until(() => f.slices.length > 0, "the first slice");
   // Between slices the loop runs this test: the applying connection sees a prefix, the other none of it.
-  expect(count(f.db)).toBe(64);
+  expect(count(f.db)).toBe(SLICE_ENTRIES);
   while (f.commits === 0) {
     seenByOther.add(count(f.other));
     await turn();
   }
-  expect(f.slices).toEqual([64, 64, 64, 8]);
+  expect(f.slices).toEqual(slicesOf(200));
   expect(f.commits).toBe(1);
   expect(count(f.other)).toBe(200);
   expect([...seenByOther]).toEqual([0]);
@@ -105,7 +107,7 @@ test("entries added while a batch is applied go in the next batch, after the del
   await until(() => f.slices.length > 0, "the first slice");
   f.apply.add(entries(101, 110));
   await until(() => f.commits === 2, "a second batch");
-  expect(f.slices).toEqual([64, 36, 10]);
+  expect(f.slices).toEqual([...slicesOf(100), ...slicesOf(10)]);
   expect(count(f.other)).toBe(110);
 });
 
@@ -141,8 +143,8 @@ test("close stops a batch in progress: nothing more is applied, and the owner de
   f.apply.add(entries(201, 210));
   f.apply.applyAll();
   for (let i = 0; i < 5; i++) await turn();
-  expect(f.slices).toEqual([64]);
-  expect(count(f.db)).toBe(64);
+  expect(f.slices).toEqual([SLICE_ENTRIES]);
+  expect(count(f.db)).toBe(SLICE_ENTRIES);
   expect(f.transaction.open).toBe(true);
   f.transaction.rollback();
   expect(count(f.db)).toBe(0);
