@@ -27,7 +27,7 @@
  * - Snapshots (when snapshot-policy.ts says one is due) are written by a worker thread
  *   (snapshot-image.ts), one at a time, while this loop goes on; once the image is on disk the
  *   log is compacted up to the index the image reflects, keeping `snapshotRetainEntries` for
- *   followers.
+ *   followers, and the entries it covers are deleted a step per event-loop turn.
  */
 import type { Database } from "bun:sqlite";
 import { RaftNode } from "../core";
@@ -153,6 +153,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
   private appliedIndex: number;
   private snapshotIndex: number;
   private flushScheduled = false;
+  private trimScheduled = false;
   /** A Ready's fsync is in flight: the next Ready waits for it. */
   private syncing = false;
   private afterSync: (() => void)[] = [];
@@ -585,6 +586,7 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
       const name = this.snapshots.adopt(temporary, index, term);
       const snapshot = this.raft.compact(index, name, this.options.snapshotRetainEntries);
       this.storage.compact(snapshot, this.raft.status().firstIndex);
+      this.trimLog();
       this.snapshotIndex = index;
       this.snapshots.prune(index);
       this.snapshotPolicy.taken(bytes, logBytesCovered);
@@ -595,6 +597,21 @@ export class RaftProposer<C, R> implements Proposer<C, R> {
     this.emitSnapshot({ type: "taken", index, bytes, durationMs: performance.now() - startedAt });
     // The log may have grown enough meanwhile for the next one.
     this.maybeSnapshot();
+  }
+
+  /** Deletes the entries a compaction covers, a bounded step per event-loop turn (storage.ts says why). */
+  private trimLog(): void {
+    if (this.trimScheduled) return;
+    this.trimScheduled = true;
+    setImmediate(() => {
+      this.trimScheduled = false;
+      if (this.closed) return;
+      try {
+        if (this.storage.trimStep()) this.trimLog();
+      } catch (error) {
+        this.fatal(error);
+      }
+    });
   }
 
   private emitSnapshot(event: SnapshotEvent): void {

@@ -10,6 +10,11 @@
  * The driver sends what depends on the write (votes, acknowledgements) only after that fsync.
  * Checkpoints run on a worker (wal-checkpointer.ts), not inside a COMMIT on the event loop.
  *
+ * Compaction records the snapshot at once (synced), but deletes the entries it covers a step at
+ * a time (`trimStep`, a bounded DELETE per event-loop turn): deleting tens of thousands of
+ * entries in one statement held the event loop 15-20 ms. Entries left behind by a crash are
+ * harmless: the log still starts with contiguous entries, and the next compaction deletes them.
+ *
  * The commit index is stored only along with a new term or vote: Raft does not need it durable
  * (a node restarted with an older one learns it again from the leader, and the core takes
  * max(stored commit, last_applied); applied entries were synced). So a Ready whose only change is
@@ -22,6 +27,9 @@ import { decodeMembership, encodeMembership } from "../core";
 import type { Entry, EntryType, HardState, PersistedState, Ready, Snapshot } from "../core";
 import { WalCheckpointer } from "../wal-checkpointer";
 import { WalFsync } from "../wal-fsync";
+
+/** Entries deleted per trim step: well under a millisecond of work. */
+export const TRIM_STEP_ENTRIES = 256;
 
 const RAFT_MIGRATIONS = [
   `CREATE TABLE raft_entries (
@@ -53,11 +61,12 @@ export class RaftStorage {
   private readonly deleteEntriesBefore: Statement;
   private readonly deleteAllEntries: Statement;
   private readonly persistTransaction: (ready: Ready, termOrVoteChanged: boolean) => void;
-  private readonly compactTransaction: (snapshot: Snapshot, firstKeptIndex: number) => void;
   private readonly insertEntries: MultiRowInsert;
   /** The hard state as last written, and as the core last reported it (written with the next term or vote). */
   private stored: HardState = { term: 0, vote: null, commit: 0 };
   private latest: HardState = this.stored;
+  /** Entries before this index are compacted away and wait for `trimStep` (0: none wait). */
+  private trimBefore = 0;
   private readonly wal: WalFsync;
   private readonly checkpointer: WalCheckpointer;
 
@@ -69,7 +78,8 @@ export class RaftStorage {
     this.checkpointer = new WalCheckpointer(this.db);
     this.insertEntries = new MultiRowInsert(this.db, "INSERT INTO raft_entries (idx, term, type, data)", "(?, ?, ?, ?)");
     this.truncateFrom = this.db.prepare("DELETE FROM raft_entries WHERE idx >= ?");
-    this.deleteEntriesBefore = this.db.prepare("DELETE FROM raft_entries WHERE idx < ?");
+    // The oldest `?2` entries at most, of those before `?1`: the log's indexes are contiguous.
+    this.deleteEntriesBefore = this.db.prepare("DELETE FROM raft_entries WHERE idx < min(?1, (SELECT min(idx) FROM raft_entries) + ?2)");
     this.deleteAllEntries = this.db.prepare("DELETE FROM raft_entries");
     this.saveHardState = this.db.prepare(
       `INSERT INTO raft_hard_state (id, term, vote, commit_index) VALUES (1, ?1, ?2, ?3)
@@ -90,10 +100,6 @@ export class RaftStorage {
         this.insertEntries.run(ready.entries.map((entry) => [entry.index, entry.term, entry.type, entry.data]));
       }
       if (termOrVoteChanged) this.writeHardState(this.latest);
-    });
-    this.compactTransaction = this.db.transaction((snapshot: Snapshot, firstKeptIndex: number) => {
-      this.writeSnapshot(snapshot);
-      this.deleteEntriesBefore.run(firstKeptIndex);
     });
   }
 
@@ -144,11 +150,29 @@ export class RaftStorage {
     if (this.write(ready)) this.wal.syncNow();
   }
 
-  /** Records a snapshot taken locally and deletes the entries before `firstKeptIndex`; durable on return. */
+  /**
+   * Records a snapshot taken locally, durable on return. The entries before `firstKeptIndex` are
+   * then deleted by `trimStep`, a step at a time.
+   */
   compact(snapshot: Snapshot, firstKeptIndex: number): void {
-    this.compactTransaction(snapshot, firstKeptIndex);
+    this.writeSnapshot(snapshot);
     this.checkpointer.committed();
     this.wal.syncNow();
+    this.trimBefore = Math.max(this.trimBefore, firstKeptIndex);
+  }
+
+  /**
+   * Deletes up to TRIM_STEP_ENTRIES of the entries a compaction covers, oldest first, in a
+   * transaction of its own (not synced: entries left by a crash are deleted by the next
+   * compaction). Returns whether any are left.
+   */
+  trimStep(): boolean {
+    if (this.trimBefore === 0) return false;
+    const { changes } = this.deleteEntriesBefore.run(this.trimBefore, TRIM_STEP_ENTRIES);
+    if (changes > 0) this.checkpointer.committed();
+    if (changes === TRIM_STEP_ENTRIES) return true;
+    this.trimBefore = 0;
+    return false;
   }
 
   close(): void {

@@ -1,9 +1,10 @@
 /**
  * Snapshots are written off the event loop: while the image of a large state is being written,
- * the node keeps committing writes, and the log is compacted to the index the image reflects.
- * Checked by the order of events, not by timings.
+ * the node keeps committing writes, and the log is compacted to the index the image reflects
+ * (the entries it covers leave the Raft database a step per event-loop turn). Checked by the
+ * order of events, not by timings.
  */
-import type { Database } from "bun:sqlite";
+import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -128,4 +129,31 @@ test("a node restarted after a background snapshot comes back from it with every
   await proposer.propose(enqueue("after-restart"));
   const ids = db.query<{ id: string }, []>("SELECT id FROM jobs ORDER BY seq").all().map((row) => row.id);
   expect(ids).toEqual([...Array.from({ length: written }, (_, i) => `job-${i}`), "after-restart"]);
+});
+
+test("after a snapshot the entries it covers leave the Raft database while writes go on", async () => {
+  const dir = tempDir();
+  const node = startNode(dir, 10);
+  proposer = node.proposer;
+  db = node.db;
+  await leaderOf(proposer);
+  const node0 = proposer;
+  const taken = new Promise<number>((resolve) => node0.onSnapshot((event) => event.type === "taken" && resolve(event.index)));
+  let written = 0;
+  while (written < 30) await proposer.propose(enqueue(`job-${written++}`));
+  const snapshotIndex = await taken;
+  const raftDb = new Database(join(dir, "state.db.raft"), { readonly: true });
+  try {
+    const oldest = () => raftDb.query<{ first: number | null }, []>("SELECT min(idx) AS first FROM raft_entries").get()!.first;
+    // The deletes run a step per event-loop turn after each compaction: write on until they caught up.
+    for (const deadline = Date.now() + 5_000; oldest() !== proposer.status().firstIndex; ) {
+      if (Date.now() > deadline) throw new Error(`entries before ${proposer.status().firstIndex} still stored (oldest ${oldest()})`);
+      await proposer.propose(enqueue(`job-${written++}`));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    expect(proposer.status().snapshotIndex).toBeGreaterThanOrEqual(snapshotIndex);
+    expect(proposer.status().firstIndex).toBeGreaterThan(1);
+  } finally {
+    raftDb.close();
+  }
 });
