@@ -64,6 +64,15 @@ async function leaderOf(node: RaftProposer<Command, CommandResult>): Promise<voi
   });
 }
 
+/** Starts a node in `dir` as this test's node (closed after it) and waits until it leads. */
+async function startLeader(dir: string, snapshotIntervalEntries: number): Promise<RaftProposer<Command, CommandResult>> {
+  const node = startNode(dir, snapshotIntervalEntries);
+  proposer = node.proposer;
+  db = node.db;
+  await leaderOf(proposer);
+  return proposer;
+}
+
 test("a write proposed while the image of a large state is being written commits before the image is done", async () => {
   const dir = tempDir();
   const node = startNode(dir, 10);
@@ -103,11 +112,7 @@ test("a write proposed while the image of a large state is being written commits
 
 test("a node restarted after a background snapshot comes back from it with every write", async () => {
   const dir = tempDir();
-  let node = startNode(dir, 10);
-  proposer = node.proposer;
-  db = node.db;
-  await leaderOf(proposer);
-  const node0 = proposer;
+  const node0 = await startLeader(dir, 10);
   let started = false;
   const taken = new Promise<number>((resolve) =>
     node0.onSnapshot((event) => {
@@ -116,43 +121,36 @@ test("a node restarted after a background snapshot comes back from it with every
     }),
   );
   let written = 0;
-  while (!started && written < 100) await proposer.propose(enqueue(`job-${written++}`));
+  while (!started && written < 100) await node0.propose(enqueue(`job-${written++}`));
   const snapshotIndex = await taken;
-  proposer.close();
-  db.close();
+  node0.close();
+  db!.close();
 
-  node = startNode(dir, 10);
-  proposer = node.proposer;
-  db = node.db;
-  await leaderOf(proposer);
-  expect(proposer.status().snapshotIndex).toBe(snapshotIndex);
-  await proposer.propose(enqueue("after-restart"));
-  const ids = db.query<{ id: string }, []>("SELECT id FROM jobs ORDER BY seq").all().map((row) => row.id);
+  const node1 = await startLeader(dir, 10);
+  expect(node1.status().snapshotIndex).toBe(snapshotIndex);
+  await node1.propose(enqueue("after-restart"));
+  const ids = db!.query<{ id: string }, []>("SELECT id FROM jobs ORDER BY seq").all().map((row) => row.id);
   expect(ids).toEqual([...Array.from({ length: written }, (_, i) => `job-${i}`), "after-restart"]);
 });
 
 test("after a snapshot the entries it covers leave the Raft database while writes go on", async () => {
   const dir = tempDir();
-  const node = startNode(dir, 10);
-  proposer = node.proposer;
-  db = node.db;
-  await leaderOf(proposer);
-  const node0 = proposer;
-  const taken = new Promise<number>((resolve) => node0.onSnapshot((event) => event.type === "taken" && resolve(event.index)));
+  const leader = await startLeader(dir, 10);
+  const taken = new Promise<number>((resolve) => leader.onSnapshot((event) => event.type === "taken" && resolve(event.index)));
   let written = 0;
-  while (written < 30) await proposer.propose(enqueue(`job-${written++}`));
+  while (written < 30) await leader.propose(enqueue(`job-${written++}`));
   const snapshotIndex = await taken;
   const raftDb = new Database(join(dir, "state.db.raft"), { readonly: true });
   try {
     const oldest = () => raftDb.query<{ first: number | null }, []>("SELECT min(idx) AS first FROM raft_entries").get()!.first;
     // The deletes run a step per event-loop turn after each compaction: write on until they caught up.
-    for (const deadline = Date.now() + 5_000; oldest() !== proposer.status().firstIndex; ) {
-      if (Date.now() > deadline) throw new Error(`entries before ${proposer.status().firstIndex} still stored (oldest ${oldest()})`);
-      await proposer.propose(enqueue(`job-${written++}`));
+    for (const deadline = Date.now() + 5_000; oldest() !== leader.status().firstIndex; ) {
+      if (Date.now() > deadline) throw new Error(`entries before ${leader.status().firstIndex} still stored (oldest ${oldest()})`);
+      await leader.propose(enqueue(`job-${written++}`));
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    expect(proposer.status().snapshotIndex).toBeGreaterThanOrEqual(snapshotIndex);
-    expect(proposer.status().firstIndex).toBeGreaterThan(1);
+    expect(leader.status().snapshotIndex).toBeGreaterThanOrEqual(snapshotIndex);
+    expect(leader.status().firstIndex).toBeGreaterThan(1);
   } finally {
     raftDb.close();
   }
