@@ -29,6 +29,9 @@ export class StateMachine {
   private readonly savepoint: Statement;
   private readonly release: Statement;
   private readonly rollback: Statement;
+  private readonly runSavepoint: Statement;
+  private readonly runRelease: Statement;
+  private readonly runRollback: Statement;
   /** Moves last_applied from first - 1 to last: the order check and the update are one statement. */
   private readonly advanceLastApplied: Statement;
 
@@ -37,6 +40,9 @@ export class StateMachine {
     this.savepoint = db.prepare("SAVEPOINT command");
     this.release = db.prepare("RELEASE command");
     this.rollback = db.prepare("ROLLBACK TO command");
+    this.runSavepoint = db.prepare("SAVEPOINT run");
+    this.runRelease = db.prepare("RELEASE run");
+    this.runRollback = db.prepare("ROLLBACK TO run");
     this.advanceLastApplied = db.prepare("UPDATE state_meta SET value = ?2 WHERE key = 'last_applied' AND value = ?1 - 1");
   }
 
@@ -58,7 +64,33 @@ export class StateMachine {
    */
   applyRun(firstIndex: number, commands: readonly Command[]): CommandResult[] {
     this.advance(firstIndex, firstIndex + commands.length - 1, "applied");
-    return commands.map((command) => this.applyIdempotent(command));
+    const applyEach = () => commands.map((command) => this.applyIdempotent(command, (one) => this.applyInSavepoint(one)));
+    return commands.length === 1 ? applyEach() : (this.applyUnderOneSavepoint(commands) ?? applyEach());
+  }
+
+  /**
+   * The commands of a run under one savepoint instead of one each, while all of them succeed.
+   * SQLite copies every page a savepoint is the first to modify, and a run's commands modify
+   * mostly the same pages (the tables' and indexes' last leaves): a savepoint per command was
+   * about a tenth of the state machine's cost per job (scratch bench, enqueue → claim →
+   * complete applied straight to the state). When one command refuses or throws, the whole run
+   * is rolled back and null returned: the caller applies it again a savepoint per command, so
+   * the outcome is the one applying them one by one gives, wherever the runs are cut.
+   */
+  private applyUnderOneSavepoint(commands: readonly Command[]): CommandResult[] | null {
+    this.runSavepoint.run();
+    const results: CommandResult[] = [];
+    for (const command of commands) {
+      const result = this.applyIdempotent(command, (one) => this.applyIfSucceeds(one));
+      if (result === null) {
+        this.runRollback.run();
+        this.runRelease.run();
+        return null;
+      }
+      results.push(result);
+    }
+    this.runRelease.run();
+    return results;
   }
 
   /** Records log entry `index` as applied when it carries no command (a Raft no-op or membership change). */
@@ -73,15 +105,27 @@ export class StateMachine {
     }
   }
 
-  private applyIdempotent(command: Command): CommandResult {
+  /** `applyCommand` carries the command out (null: it failed and the run is applied again). */
+  private applyIdempotent<R extends CommandResult | null>(command: Command, applyCommand: (command: Command) => R): R | CommandResult {
     const stamp = command.idempotency;
-    if (stamp === undefined) return this.applyInSavepoint(command);
+    if (stamp === undefined) return applyCommand(command);
     const replay = idempotentReplay(this.db, stamp, command.at);
     if (replay !== null) return replay;
-    const result = this.applyInSavepoint(command);
+    const result = applyCommand(command);
+    if (result === null) return result;
     // A bug is not an answer worth replaying: let a retry try again.
     if (result.ok || result.error.code !== "internal") recordIdempotentResult(this.db, stamp, command, result);
     return result;
+  }
+
+  /** The command's success, or null when it refuses or throws (its writes are then rolled back with the run's). */
+  private applyIfSucceeds(command: Command): CommandResult | null {
+    try {
+      const result = dispatch(this.db, command);
+      return result.ok ? result : null;
+    } catch {
+      return null;
+    }
   }
 
   /** A refusal or a thrown bug rolls back whatever the command had written. */

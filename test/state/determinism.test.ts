@@ -3,7 +3,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Command } from "../../src/state/commands";
+import type { Command, EnqueueCommand } from "../../src/state/commands";
 import {
   appendOutput,
   cancel,
@@ -110,5 +110,42 @@ test("a log differing in one entry gives different tables (the comparison can fa
   } finally {
     a.close();
     b.close();
+  }
+});
+
+test("applying the log in runs gives what applying it entry by entry gives, wherever the runs are cut", () => {
+  const log = scriptedLog();
+  const oneByOne = new Harness();
+  try {
+    const expected = log.map((command) => oneByOne.apply(command));
+    // Runs that hold refusals (applied again a savepoint per command) and runs that do not.
+    for (const size of [2, 3, 7, 16, log.length]) {
+      const inRuns = new Harness();
+      try {
+        const results: unknown[] = [];
+        for (let start = 0; start < log.length; start += size) results.push(...inRuns.applyRun(log.slice(start, start + size)));
+        expect(results).toEqual(expected);
+        expect(dumpTables(inRuns.db)).toEqual(dumpTables(oneByOne.db));
+      } finally {
+        inRuns.close();
+      }
+    }
+  } finally {
+    oneByOne.close();
+  }
+});
+
+test("a command that throws inside a run loses its own writes only; the run's others are applied", () => {
+  const h = new Harness();
+  try {
+    // No kind: the enqueue records a new requirement set, then its job's insert fails.
+    const broken = { ...enqueue({ jobId: "broken", requires: ["gpu"] }), spec: {} } as unknown as EnqueueCommand;
+    const results = h.applyRun([enqueue({ jobId: "before" }), broken, enqueue({ jobId: "after" })]);
+    expect(results.map((result) => (result.ok ? "ok" : result.error.code))).toEqual(["ok", "internal", "ok"]);
+    expect(h.db.query("SELECT id FROM jobs ORDER BY seq").all()).toEqual([{ id: "before" }, { id: "after" }]);
+    expect(h.db.query("SELECT requires FROM requirement_sets").all()).toEqual([{ requires: '["shell"]' }]);
+    expect(h.machine.lastApplied()).toBe(3);
+  } finally {
+    h.close();
   }
 });

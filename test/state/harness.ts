@@ -61,6 +61,12 @@ export class Harness {
     return this.db.transaction(() => this.machine.apply(index, command))();
   }
 
+  /** Applies consecutive commands as one run of entries (as the log applies a batch), in one transaction. */
+  applyRun(commands: Command[]): CommandResult[] {
+    const first = this.machine.lastApplied() + 1;
+    return this.db.transaction(() => this.machine.applyRun(first, commands))();
+  }
+
   /** Applies a command that must succeed and returns its value. */
   ok<T = any>(command: Command): T {
     const result = this.apply(command);
