@@ -71,9 +71,9 @@ export class StateMachine {
   /**
    * The commands of a run under one savepoint instead of one each, while all of them succeed.
    * SQLite copies every page a savepoint is the first to modify, and a run's commands modify
-   * mostly the same pages (the tables' and indexes' last leaves): a savepoint per command was
-   * about a tenth of the state machine's cost per job (scratch bench, enqueue → claim →
-   * complete applied straight to the state). When one command refuses or throws, the whole run
+   * mostly the same pages (the tables' and indexes' last leaves). Applying enqueue → claim →
+   * complete straight to the state in runs of 10, this took the CPU per job from 38.4 µs to
+   * 35.6 (medians of 8 interleaved pairs). When one command refuses or throws, the whole run
    * is rolled back and null returned: the caller applies it again a savepoint per command, so
    * the outcome is the one applying them one by one gives, wherever the runs are cut.
    */
